@@ -1,0 +1,20 @@
+/* compat.h - keeps the library loadable on Debian stretch (glibc 2.24).
+ * Built on a newer glibc, references to functions that moved into libc in
+ * 2.34 would bind to their new GLIBC_2.34 versions; pin the old ones. */
+#ifndef DADSHIM_COMPAT_H
+#define DADSHIM_COMPAT_H
+
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GLIBC__)
+__asm__(".symver dlsym,dlsym@GLIBC_2.2.5");
+__asm__(".symver pthread_once,pthread_once@GLIBC_2.2.5");
+#endif
+
+/* pthread_atfork() is not in any shared glibc before 2.34 (it came from
+ * libpthread_nonshared.a); this is what it called. */
+extern void *__dso_handle;
+extern int __register_atfork(void (*prepare)(void), void (*parent)(void),
+			     void (*child)(void), void *dso_handle);
+
+#endif

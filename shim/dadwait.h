@@ -1,0 +1,25 @@
+/* dadwait.h - waiting, event-driven and bounded, until DAD of an address
+ * is over.  The only place that opens a socket of the shim's own. */
+#ifndef DADSHIM_DADWAIT_H
+#define DADSHIM_DADWAIT_H
+
+#include <netinet/in.h>
+
+enum dad_wait_result {
+	DADW_USABLE,		/* DAD ended: the address can be a source now */
+	DADW_NOT_TENTATIVE,	/* it was not tentative: EINVAL had another cause */
+	DADW_FAILED,		/* DAD failed (dadfailed) */
+	DADW_GONE,		/* the address (or its interface) went away */
+	DADW_TIMEOUT,		/* the bound ran out */
+	DADW_ERROR,		/* the shim could not watch (no socket, ...) */
+};
+
+/* Waits at most @bound_ms for @addr to leave the tentative state.  Stores
+ * the time waited in *@waited_ms.  A cancellation point: a cancelled
+ * thread leaves nothing behind.  Signals do not end the wait. */
+enum dad_wait_result dad_wait(const struct in6_addr *addr, unsigned bound_ms,
+			      unsigned *waited_ms);
+
+const char *dad_wait_text(enum dad_wait_result r);
+
+#endif

@@ -1,0 +1,345 @@
+/* interpose.c - the libc entry points dadshim replaces, and its start-up.
+ *
+ * Every wrapper first asks the descriptor table what the descriptor is.
+ * For anything but a NETLINK_ROUTE socket it calls the real function at
+ * once: no lock, no system call, no allocation. */
+#undef _FORTIFY_SOURCE	/* we define read() & co; the inline checks must not */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+
+#include "compat.h"
+#include "fdstate.h"
+#include "log.h"
+#include "paths.h"
+#include "real.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+struct settings settings;
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int ready;
+
+static void init(void)
+{
+	const char *values[SET_COUNT];
+	char msgs[SET_COUNT][SETTING_MSG_LEN];
+	int i;
+
+	real_resolve();
+	for (i = 0; i < SET_COUNT; i++)
+		values[i] = getenv(setting_names[i]);
+	settings_parse(values, &settings, msgs);
+	log_setup(&settings);
+	for (i = 0; i < SET_COUNT; i++)
+		if (msgs[i][0])
+			shim_log(LV_ERRORS, "%s", msgs[i]);
+	fdstate_init();
+	shim_log(LV_DEBUG, "loaded: nodad=%d retry=%d wait_ms=%u", settings.nodad,
+		 settings.retry, settings.wait_ms);
+	__atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
+}
+
+static inline void ensure(void)
+{
+	if (__builtin_expect(!__atomic_load_n(&ready, __ATOMIC_ACQUIRE), 0))
+		pthread_once(&once, init);
+}
+
+/* Settings are read before main(), while the process is single-threaded. */
+__attribute__((constructor)) static void start(void)
+{
+	int saved = errno;
+
+	ensure();
+	errno = saved;
+}
+
+void fd_reset(unsigned lo, unsigned hi, int kind)
+{
+	unsigned fd;
+	int cs;
+
+	if (fd_kinds_len == 0 || lo >= fd_kinds_len)
+		return;
+	if (hi >= fd_kinds_len)
+		hi = fd_kinds_len - 1;
+	for (fd = lo; fd <= hi; fd++) {
+		if (fd_kind((int)fd) == FD_ROUTE_HELD) {
+			state_lock(&cs);
+			held_forget(fd, fd);
+			state_unlock(cs);
+		}
+		if (fd_kind((int)fd) != kind)
+			fd_kind_set((int)fd, kind);
+	}
+}
+
+/* ---- descriptors ---- */
+
+EXPORT int socket(int domain, int type, int protocol)
+{
+	int fd;
+
+	ensure();
+	fd = real.socket(domain, type, protocol);
+	if (fd >= 0)
+		fd_reset((unsigned)fd, (unsigned)fd,
+			 domain == AF_NETLINK && protocol == NETLINK_ROUTE ? FD_ROUTE
+									   : FD_OTHER);
+	return fd;
+}
+
+EXPORT int close(int fd)
+{
+	int ret, saved;
+
+	ensure();
+	ret = real.close(fd);
+	saved = errno;
+	if (fd >= 0)
+		fd_reset((unsigned)fd, (unsigned)fd, FD_UNKNOWN);
+	errno = saved;
+	return ret;
+}
+
+static int new_fd(int ret)
+{
+	int saved = errno;
+
+	if (ret >= 0)
+		fd_reset((unsigned)ret, (unsigned)ret, FD_UNKNOWN);
+	errno = saved;
+	return ret;
+}
+
+EXPORT int dup(int old)
+{
+	ensure();
+	return new_fd(real.dup(old));
+}
+
+EXPORT int dup2(int old, int new)
+{
+	int ret;
+
+	ensure();
+	ret = real.dup2(old, new);
+	return ret >= 0 && old != new ? new_fd(ret) : ret;
+}
+
+EXPORT int dup3(int old, int new, int flags)
+{
+	ensure();
+	return new_fd(real.dup3(old, new, flags));
+}
+
+/* glibc >= 2.34; on an older one the program cannot be calling it. */
+EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+	int ret, saved;
+
+	ensure();
+	if (!real.close_range) {
+		errno = ENOSYS;
+		return -1;
+	}
+	ret = real.close_range(first, last, flags);
+	saved = errno;
+	if (ret == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
+		fd_reset(first, last, FD_UNKNOWN);
+	errno = saved;
+	return ret;
+}
+
+EXPORT void closefrom(int lowfd)
+{
+	int saved;
+
+	ensure();
+	if (real.closefrom)
+		real.closefrom(lowfd);
+	saved = errno;
+	if (lowfd >= 0)
+		fd_reset((unsigned)lowfd, ~0u, FD_UNKNOWN);
+	errno = saved;
+}
+
+/* ---- sending ---- */
+
+EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+	struct txcall c = { TX_SEND, buf, len, flags, NULL, 0, NULL };
+	int kind;
+
+	ensure();
+	kind = fd_kind(fd);
+	if (kind == FD_OTHER)
+		return real.send(fd, buf, len, flags);
+	return tx(fd, kind, &c);
+}
+
+EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
+		      const struct sockaddr *to, socklen_t tolen)
+{
+	struct txcall c = { TX_SENDTO, buf, len, flags, to, tolen, NULL };
+	int kind;
+
+	ensure();
+	kind = fd_kind(fd);
+	if (kind == FD_OTHER)
+		return real.sendto(fd, buf, len, flags, to, tolen);
+	return tx(fd, kind, &c);
+}
+
+EXPORT ssize_t write(int fd, const void *buf, size_t len)
+{
+	struct txcall c = { TX_WRITE, buf, len, 0, NULL, 0, NULL };
+	int kind;
+
+	ensure();
+	kind = fd_kind(fd);
+	if (kind == FD_OTHER)
+		return real.write(fd, buf, len);
+	return tx(fd, kind, &c);
+}
+
+EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	struct txcall c = { TX_SENDMSG, NULL, 0, flags, NULL, 0, msg };
+	int kind;
+
+	ensure();
+	kind = fd_kind(fd);
+	if (kind == FD_OTHER)
+		return real.sendmsg(fd, msg, flags);
+	return tx(fd, kind, &c);
+}
+
+/* Several datagrams in one call.  When one of them needs the shim, they
+ * go out one sendmsg() each, in order: the kernel receives the same
+ * datagrams, and the result is what sendmmsg() reports. */
+EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
+{
+	unsigned i, want = 0;
+	int kind;
+
+	ensure();
+	kind = fd_kind(fd);
+	if (kind == FD_UNKNOWN)
+		kind = fd_classify(fd);
+	if (kind == FD_ROUTE || kind == FD_ROUTE_HELD)
+		for (i = 0; vec && i < vlen && !want; i++)
+			want = tx_wanted(&vec[i].msg_hdr);
+	if (!want)
+		return real.sendmmsg(fd, vec, vlen, flags);
+	for (i = 0; i < vlen && i < 1024; i++) {
+		struct txcall c = { TX_SENDMSG, NULL, 0, flags, NULL, 0, &vec[i].msg_hdr };
+		ssize_t n = tx(fd, kind, &c);
+
+		if (n < 0)
+			return i ? (int)i : -1;
+		vec[i].msg_len = (unsigned)n;
+	}
+	return (int)i;
+}
+
+/* ---- receiving ---- */
+
+static inline int held(int fd, int flags)
+{
+	return fd_kind(fd) == FD_ROUTE_HELD && !(flags & ~RX_FLAGS);
+}
+
+EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+	struct rxcall c = { RX_RECVFROM, buf, len, flags, NULL, NULL, NULL, NULL };
+
+	ensure();
+	if (!held(fd, flags))
+		return real.recv(fd, buf, len, flags);
+	return rx_held(fd, &c);
+}
+
+EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
+			struct sockaddr *from, socklen_t *fromlen)
+{
+	struct rxcall c = { RX_RECVFROM, buf, len, flags, from, fromlen, NULL, NULL };
+
+	ensure();
+	if (!held(fd, flags))
+		return real.recvfrom(fd, buf, len, flags, from, fromlen);
+	return rx_held(fd, &c);
+}
+
+EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	struct rxcall c = { RX_RECVMSG, NULL, 0, flags, NULL, NULL, msg, NULL };
+
+	ensure();
+	if (!held(fd, flags) || !msg)
+		return real.recvmsg(fd, msg, flags);
+	return rx_held(fd, &c);
+}
+
+EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags,
+		    struct timespec *timeout)
+{
+	struct rxcall c = { RX_RECVMMSG, NULL, 0, flags, NULL, NULL, NULL, vec };
+
+	ensure();
+	if (!held(fd, flags) || !vec || vlen == 0)
+		return real.recvmmsg(fd, vec, vlen, flags, timeout);
+	return (int)rx_held(fd, &c);
+}
+
+EXPORT ssize_t read(int fd, void *buf, size_t len)
+{
+	struct rxcall c = { RX_READ, buf, len, 0, NULL, NULL, NULL, NULL };
+
+	ensure();
+	if (!held(fd, 0))
+		return real.read(fd, buf, len);
+	return rx_held(fd, &c);
+}
+
+/* _FORTIFY_SOURCE's versions: same calls, plus the buffer-size check,
+ * which the real function makes (and fails) when it does not hold. */
+EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
+{
+	struct rxcall c = { RX_RECVFROM, buf, len, flags, NULL, NULL, NULL, NULL };
+
+	ensure();
+	if (!held(fd, flags) || len > buflen)
+		return real.recv_chk(fd, buf, len, buflen, flags);
+	return rx_held(fd, &c);
+}
+
+EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
+			      int flags, struct sockaddr *from, socklen_t *fromlen)
+{
+	struct rxcall c = { RX_RECVFROM, buf, len, flags, from, fromlen, NULL, NULL };
+
+	ensure();
+	if (!held(fd, flags) || len > buflen)
+		return real.recvfrom_chk(fd, buf, len, buflen, flags, from, fromlen);
+	return rx_held(fd, &c);
+}
+
+EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+	struct rxcall c = { RX_READ, buf, len, 0, NULL, NULL, NULL, NULL };
+
+	ensure();
+	if (!held(fd, 0) || len > buflen)
+		return real.read_chk(fd, buf, len, buflen);
+	return rx_held(fd, &c);
+}

@@ -1,0 +1,87 @@
+/* log.c - logging without touching the host process's own logging.
+ *
+ * openlog() would replace charon's syslog ident process-wide, so syslog
+ * lines are written to /dev/log directly, in the RFC 3164 form glibc's
+ * syslog() uses, with ident "dadshim" and facility daemon. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "log.h"
+#include "real.h"
+
+static int level = LV_ACTIONS;
+static int to_stderr;
+
+void log_setup(const struct settings *s)
+{
+	level = s->log_level;
+	to_stderr = s->log_stderr;
+}
+
+static const int severity[] = {
+	[LV_ERRORS] = LOG_ERR, [LV_ACTIONS] = LOG_NOTICE, [LV_DEBUG] = LOG_DEBUG,
+};
+
+static void to_syslog(int lvl, const char *line, size_t len)
+{
+	static const struct sockaddr_un dev_log = { AF_UNIX, "/dev/log" };
+	char buf[600];
+	char stamp[32];
+	struct tm tm;
+	time_t now = time(NULL);
+	int fd, n;
+
+	if (!localtime_r(&now, &tm) || !strftime(stamp, sizeof(stamp), "%b %e %T", &tm))
+		stamp[0] = '\0';
+	n = snprintf(buf, sizeof(buf), "<%d>%s %.*s", LOG_DAEMON | severity[lvl],
+		     stamp, (int)len, line);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	fd = real.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	/* MSG_DONTWAIT: a stalled log daemon must not stall charon. */
+	if (connect(fd, (const struct sockaddr *)&dev_log, sizeof(dev_log)) == 0)
+		(void)real.send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	real.close(fd);
+}
+
+void shim_log(int lvl, const char *fmt, ...)
+{
+	int saved = errno;
+	char line[512];
+	va_list ap;
+	int n, m;
+
+	if (lvl > level || lvl < LV_ERRORS)
+		return;
+	n = snprintf(line, sizeof(line), "dadshim[%d]: %s: ", (int)getpid(),
+		     program_invocation_short_name);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		goto out;
+	va_start(ap, fmt);
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		goto out;
+	n += m;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	if (to_stderr)
+		(void)real.write(STDERR_FILENO, line, (size_t)n);
+	else
+		to_syslog(lvl, line, (size_t)n - 1);
+out:
+	errno = saved;
+}

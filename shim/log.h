@@ -1,0 +1,15 @@
+/* log.h - dadshim's log: one line per action, to syslog or stderr. */
+#ifndef DADSHIM_LOG_H
+#define DADSHIM_LOG_H
+
+#include "settings.h"
+
+/* Takes the level and target from @s. */
+void log_setup(const struct settings *s);
+
+/* Logs at @level (LV_ERRORS, LV_ACTIONS, LV_DEBUG) when the setting
+ * allows it.  Never changes errno, never blocks. */
+void shim_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

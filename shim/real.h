@@ -1,0 +1,41 @@
+/* real.h - the libc functions dadshim wraps, resolved once with
+ * dlsym(RTLD_NEXT) so that the shim itself always calls the real ones. */
+#ifndef DADSHIM_REAL_H
+#define DADSHIM_REAL_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <time.h>
+
+struct real_fns {
+	int (*socket)(int, int, int);
+	int (*close)(int);
+	int (*dup)(int);
+	int (*dup2)(int, int);
+	int (*dup3)(int, int, int);
+	int (*close_range)(unsigned, unsigned, int);	/* glibc >= 2.34 */
+	void (*closefrom)(int);				/* glibc >= 2.34 */
+	ssize_t (*send)(int, const void *, size_t, int);
+	ssize_t (*sendto)(int, const void *, size_t, int,
+			  const struct sockaddr *, socklen_t);
+	ssize_t (*sendmsg)(int, const struct msghdr *, int);
+	int (*sendmmsg)(int, struct mmsghdr *, unsigned, int);
+	ssize_t (*write)(int, const void *, size_t);
+	ssize_t (*recv)(int, void *, size_t, int);
+	ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *,
+			    socklen_t *);
+	ssize_t (*recvmsg)(int, struct msghdr *, int);
+	int (*recvmmsg)(int, struct mmsghdr *, unsigned, int, struct timespec *);
+	ssize_t (*read)(int, void *, size_t);
+	ssize_t (*recv_chk)(int, void *, size_t, size_t, int);
+	ssize_t (*recvfrom_chk)(int, void *, size_t, size_t, int,
+				struct sockaddr *, socklen_t *);
+	ssize_t (*read_chk)(int, void *, size_t, size_t);
+};
+
+extern struct real_fns real;
+
+/* Resolves the real functions (once, under pthread_once). */
+void real_resolve(void);
+
+#endif

@@ -1,0 +1,33 @@
+/* settings.h - dadshim's settings, from environment variables read once. */
+#ifndef DADSHIM_SETTINGS_H
+#define DADSHIM_SETTINGS_H
+
+#include <stddef.h>
+
+enum { LV_NONE, LV_ERRORS, LV_ACTIONS, LV_DEBUG };
+
+struct settings {
+	int nodad;		/* DADSHIM_NODAD: set IFA_F_NODAD */
+	int retry;		/* DADSHIM_RETRY: retry refused source routes */
+	unsigned wait_ms;	/* DADSHIM_WAIT_MS: bound of one wait */
+	int log_level;		/* DADSHIM_LOG */
+	int log_stderr;		/* DADSHIM_LOG_TARGET=stderr (else syslog) */
+};
+
+enum setting_id {
+	SET_NODAD, SET_RETRY, SET_WAIT_MS, SET_LOG, SET_LOG_TARGET, SET_COUNT
+};
+
+extern const char *const setting_names[SET_COUNT];
+
+#define SETTING_MSG_LEN 200
+
+/* Parses @values (what getenv() gave for setting_names[i], or NULL).  A
+ * missing or empty value takes the default; an invalid one takes the
+ * default too and gets a message naming the variable, the bad value and
+ * the default, in @msgs[i] (else msgs[i][0] = 0).  Returns the number of
+ * invalid values.  Pure. */
+int settings_parse(const char *const values[SET_COUNT], struct settings *s,
+		   char msgs[SET_COUNT][SETTING_MSG_LEN]);
+
+#endif
