@@ -10,22 +10,27 @@
 
 int nlwalk(const void *buf, size_t len, nlwalk_fn fn, void *data)
 {
-	const struct nlmsghdr *nlh = buf;
-	/* libmnl counts in int; a datagram larger than that is not ours. */
-	int rest = len > (size_t)0x7fffffff ? -1 : (int)len;
+	size_t off = 0;
 
-	if (rest <= 0)
+	if (!buf || len < MNL_NLMSG_HDRLEN)
 		return -1;
-	while (mnl_nlmsg_ok(nlh, rest)) {
-		size_t off = (size_t)((const char *)nlh - (const char *)buf);
+	/* Not mnl_nlmsg_ok(): libmnl (1.0.4) compares (int)nlmsg_len with
+	 * the length left, so an nlmsg_len >= 2^31 passes its check and the
+	 * walk leaves the buffer.  Lengths are compared unsigned here. */
+	while (len - off >= MNL_NLMSG_HDRLEN) {
+		const struct nlmsghdr *nlh =
+			(const struct nlmsghdr *)((const char *)buf + off);
 
+		if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN || nlh->nlmsg_len > len - off)
+			return -1;
 		if (fn(nlh, off, data) != 0)
 			return -1;
-		nlh = mnl_nlmsg_next(nlh, &rest);
+		/* The last message may come without its alignment padding. */
+		if (MNL_ALIGN(nlh->nlmsg_len) >= len - off)
+			return 0;
+		off += MNL_ALIGN(nlh->nlmsg_len);
 	}
-	/* mnl_nlmsg_next() subtracts the aligned length: a last message
-	 * without its padding leaves rest slightly negative. */
-	return (rest <= 0 && rest > -(int)NLMSG_ALIGNTO) ? 0 : -1;
+	return -1;	/* trailing bytes too short for a header */
 }
 
 /* The attributes of an RTM_NEWADDR request that decide its flags.  Like
