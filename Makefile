@@ -120,6 +120,15 @@ uninstall:
 deb: all
 	sh scripts/mkdeb.sh $(VERSION)
 
+# libFuzzer targets over the pure core, FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# Figures beside baselines from the same run; never asserted.
+bench: deps all $(TEST_BINS)
+	sh tests/bench/run.sh
+
 clean:
 	rm -f $(LIB) $(TEST_BINS) shim/*.o tests/*.o
 	rm -rf build

@@ -187,9 +187,12 @@ EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 	return tx(fd, kind, &c);
 }
 
+/* glibc declares the address as a transparent union in GNU mode; the
+ * definition must use the same type. */
 EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
-		      const struct sockaddr *to, socklen_t tolen)
+		      __CONST_SOCKADDR_ARG to_arg, socklen_t tolen)
 {
+	const struct sockaddr *to = to_arg.__sockaddr__;
 	struct txcall c = { TX_SENDTO, buf, len, flags, to, tolen, NULL };
 	int kind;
 
@@ -270,8 +273,9 @@ EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 }
 
 EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
-			struct sockaddr *from, socklen_t *fromlen)
+			__SOCKADDR_ARG from_arg, socklen_t *fromlen)
 {
+	struct sockaddr *from = from_arg.__sockaddr__;
 	struct rxcall c = { RX_RECVFROM, buf, len, flags, from, fromlen, NULL, NULL };
 
 	ensure();

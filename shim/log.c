@@ -56,32 +56,42 @@ static void to_syslog(int lvl, const char *line, size_t len)
 	real.close(fd);
 }
 
+/* "dadshim[PID]: PROG: message\n" into @line; returns its length. */
+static size_t format_line(char *line, size_t size, const char *fmt, va_list ap)
+{
+	int n = snprintf(line, size, "dadshim[%d]: %s: ", (int)getpid(),
+			 program_invocation_short_name);
+	int m;
+
+	if (n < 0 || (size_t)n >= size - 2)
+		return 0;
+	/* @ap was started by shim_log(); the analyzer loses that across
+	 * the call. */
+	m = vsnprintf(line + n, size - (size_t)n - 1, fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized) */
+	if (m < 0)
+		return 0;
+	n += m;
+	if ((size_t)n > size - 2)
+		n = (int)size - 2;	/* cut, but keep the newline */
+	line[n++] = '\n';
+	return (size_t)n;
+}
+
 void shim_log(int lvl, const char *fmt, ...)
 {
 	int saved = errno;
 	char line[512];
 	va_list ap;
-	int n, m;
+	size_t n;
 
 	if (lvl > level || lvl < LV_ERRORS)
 		return;
-	n = snprintf(line, sizeof(line), "dadshim[%d]: %s: ", (int)getpid(),
-		     program_invocation_short_name);
-	if (n < 0 || (size_t)n >= sizeof(line))
-		goto out;
 	va_start(ap, fmt);
-	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	n = format_line(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (m < 0)
-		goto out;
-	n += m;
-	if ((size_t)n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
-	if (to_stderr)
-		(void)real.write(STDERR_FILENO, line, (size_t)n);
-	else
-		to_syslog(lvl, line, (size_t)n - 1);
-out:
+	if (n && to_stderr)
+		(void)real.write(STDERR_FILENO, line, n);
+	else if (n)
+		to_syslog(lvl, line, n - 1);
 	errno = saved;
 }

@@ -72,7 +72,7 @@ static void route_text(const struct route_req *r, char *dst, size_t dlen,
 	char a[INET6_ADDRSTRLEN];
 
 	inet_ntop(AF_INET6, &r->dst, a, sizeof(a));
-	snprintf(dst, dlen, "%s/%u", a, r->dst_len);
+	(void)snprintf(dst, dlen, "%s/%u", a, r->dst_len);
 	inet_ntop(AF_INET6, &r->prefsrc, src, (socklen_t)slen);
 }
 
@@ -131,10 +131,10 @@ static void settle(int fd, uint32_t seq, struct held *h, int cs)
 			shim_log(LV_DEBUG, "route seq %u sent again on fd %d", seq, fd);
 			return;
 		}
-		snprintf(result, sizeof(result), "resend failed (%s), original error returned",
+		(void)snprintf(result, sizeof(result), "resend failed (%s), original error returned",
 			 strerror(errno));
 	} else {
-		snprintf(result, sizeof(result), "original error returned");
+		(void)snprintf(result, sizeof(result), "original error returned");
 	}
 	h->gave_up = 1;
 	{
@@ -219,7 +219,7 @@ ssize_t rx_held(int fd, const struct rxcall *c)
 			if (retry_reply) {
 				char result[80];
 
-				snprintf(result, sizeof(result), "retry: %s",
+				(void)snprintf(result, sizeof(result), "retry: %s",
 					 rh.error ? strerror(-rh.error) : "ok");
 				log_outcome(&copy, "DAD ended", copy.dad_ms, result);
 			}

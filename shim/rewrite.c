@@ -102,7 +102,6 @@ static int scan_one(const struct nlmsghdr *nlh, size_t off, void *data)
 {
 	struct scan_ctx *c = data;
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *addr;
 	struct addr_attrs a;
 
 	(void)off;
@@ -110,9 +109,9 @@ static int scan_one(const struct nlmsghdr *nlh, size_t off, void *data)
 		return 0;
 	if ((size_t)c->n < c->max) {
 		struct nodad_site *s = &c->sites[c->n];
+		const struct nlattr *addr = a.local ? a.local : a.address;
 
 		memset(s, 0, sizeof(*s));
-		addr = a.local ? a.local : a.address;
 		if (addr && mnl_attr_get_payload_len(addr) == sizeof(s->addr))
 			memcpy(&s->addr, mnl_attr_get_payload(addr), sizeof(s->addr));
 		s->ifindex = ifa->ifa_index;

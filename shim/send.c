@@ -75,8 +75,6 @@ struct plan {
 
 static int plan_make(const struct flat *f, struct plan *p)
 {
-	int i;
-
 	memset(p, 0, sizeof(*p));
 	if (f->len < sizeof(struct nlmsghdr))
 		return 0;
@@ -84,7 +82,7 @@ static int plan_make(const struct flat *f, struct plan *p)
 		p->nsites = nodad_scan(f->bytes, f->len, p->sites, SITES);
 		if (p->nsites < 0)
 			return 0;	/* malformed: the kernel judges it */
-		for (i = 0; i < p->nsites; i++)
+		for (int i = 0; i < p->nsites; i++)
 			p->rewrite |= i >= SITES || p->sites[i].needs_rewrite;
 	}
 	if (settings.retry) {

@@ -35,9 +35,11 @@ static void quote(char *dst, size_t size, const char *v)
 	size_t i;
 
 	for (i = 0; v[i] && i + 4 < size && i < 40; i++)
-		dst[i] = (v[i] >= 0x20 && v[i] < 0x7f) ? v[i] : '?';
-	if (v[i] && i + 4 < size)
-		memcpy(dst + i, "...", 3), i += 3;
+		dst[i] = (char)((v[i] >= 0x20 && v[i] < 0x7f) ? v[i] : '?');
+	if (v[i] && i + 4 < size) {
+		memcpy(dst + i, "...", 3);
+		i += 3;
+	}
 	dst[i] = '\0';
 }
 
@@ -47,7 +49,7 @@ static void complain(char *msg, const char *name, const char *v,
 	char q[48];
 
 	quote(q, sizeof(q), v);
-	snprintf(msg, SETTING_MSG_LEN, "%s=\"%s\" is invalid (expected %s); using the default %s",
+	(void)snprintf(msg, SETTING_MSG_LEN, "%s=\"%s\" is invalid (expected %s); using the default %s",
 		 name, q, expect, dflt);
 }
 

@@ -1,0 +1,46 @@
+#!/bin/sh
+# Static analysis of the shim and its C tests: cppcheck and clang-tidy must
+# stay clean (any finding fails), and the sources are checked as C99 with
+# -pedantic.
+set -eu
+cd "$(dirname "$0")/.."
+fail=0
+defs="-D_GNU_SOURCE -D__x86_64__ -D__GLIBC__"
+srcs=$(ls shim/*.c)
+tests=$(ls tests/*.c 2>/dev/null || true)
+
+# shellcheck disable=SC2086
+if cppcheck -q --enable=warning,style,performance,portability --std=c99 \
+	--error-exitcode=1 --inline-suppr --suppress=missingIncludeSystem \
+	$defs -I shim $srcs $tests; then
+	echo "PASS: cppcheck"
+else
+	echo "FAIL: cppcheck (findings above)"; fail=1
+fi
+
+checks='-*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters'
+checks="$checks,-bugprone-reserved-identifier,cert-*,-cert-dcl37-c,-cert-dcl51-cpp"
+checks="$checks,misc-*,-misc-unused-parameters,performance-*,portability-*"
+out=$(mktemp)
+# shellcheck disable=SC2086
+clang-tidy -quiet -checks="$checks" -warnings-as-errors='*' $srcs -- \
+	-std=gnu99 -D_GNU_SOURCE -Ishim $(pkg-config --cflags libmnl) >"$out" 2>&1 || true
+if grep -q -E '(warning|error):' "$out"; then
+	grep -E -A3 '(warning|error):' "$out"
+	echo "FAIL: clang-tidy (findings above)"; fail=1
+else
+	echo "PASS: clang-tidy"
+fi
+rm -f "$out"
+
+# What gcc 6 on stretch accepts: C99 with GNU extensions, pedantic.
+tmp=$(mktemp -d)
+# shellcheck disable=SC2086
+if cc -std=gnu99 -pedantic -Wall -Wextra -Werror -fexceptions -fPIC -D_GNU_SOURCE \
+	-fsyntax-only $srcs 2>"$tmp/err"; then
+	echo "PASS: gnu99 -pedantic"
+else
+	cat "$tmp/err"; echo "FAIL: gnu99 -pedantic"; fail=1
+fi
+rm -rf "$tmp"
+exit $fail
