@@ -310,7 +310,9 @@ EXPORT ssize_t read(int fd, void *buf, size_t len)
 	struct rxcall c = { RX_READ, buf, len, 0, NULL, NULL, NULL, NULL };
 
 	ensure();
-	if (!held(fd, 0))
+	/* read() of 0 bytes leaves a socket's queue alone; recv() would
+	 * drop a datagram. */
+	if (!held(fd, 0) || len == 0)
 		return real.read(fd, buf, len);
 	return rx_held(fd, &c);
 }
@@ -343,7 +345,7 @@ EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
 	struct rxcall c = { RX_READ, buf, len, 0, NULL, NULL, NULL, NULL };
 
 	ensure();
-	if (!held(fd, 0) || len > buflen)
+	if (!held(fd, 0) || len > buflen || len == 0)
 		return real.read_chk(fd, buf, len, buflen);
 	return rx_held(fd, &c);
 }
