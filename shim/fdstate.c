@@ -19,6 +19,7 @@ unsigned fd_kinds_len;
 #define FD_TABLE_MAX (1u << 24)
 #define HELD_MAX 32	/* more pending source routes than charon ever has */
 
+static size_t fd_table_size;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct held held[HELD_MAX];
 static uint64_t held_clock;
@@ -43,6 +44,7 @@ void fdstate_init(void)
 	 * once they are touched. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max > n)
 		n = rl.rlim_max < FD_TABLE_MAX ? rl.rlim_max : FD_TABLE_MAX;
+	fd_table_size = (size_t)n;
 	p = mmap(NULL, (size_t)n, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
@@ -50,10 +52,15 @@ void fdstate_init(void)
 		return;
 	}
 	fd_kinds = p;
-	fd_kinds_len = (unsigned)n;
 	/* A fork() while another thread holds the lock must not leave the
 	 * child with a lock nobody will release. */
 	__register_atfork(atfork_prepare, atfork_release, atfork_release, __dso_handle);
+}
+
+void fdstate_publish(void)
+{
+	if (fd_kinds)
+		__atomic_store_n(&fd_kinds_len, (unsigned)fd_table_size, __ATOMIC_RELEASE);
 }
 
 int fd_classify(int fd)

@@ -30,6 +30,17 @@ static inline int fd_kind(int fd)
 	return __atomic_load_n(&fd_kinds[fd], __ATOMIC_RELAXED);
 }
 
+/* The same for the wrappers' fast paths, without start-up check: -1
+ * until the table is published (start-up not done), and for numbers
+ * beyond it.  The table is published last, so a thread that sees it also
+ * sees the real functions resolved. */
+static inline int fd_kind_fast(int fd)
+{
+	if ((unsigned)fd >= __atomic_load_n(&fd_kinds_len, __ATOMIC_ACQUIRE))
+		return -1;
+	return __atomic_load_n(&fd_kinds[fd], __ATOMIC_RELAXED);
+}
+
 static inline void fd_kind_set(int fd, int kind)
 {
 	if ((unsigned)fd < fd_kinds_len)
@@ -37,6 +48,9 @@ static inline void fd_kind_set(int fd, int kind)
 }
 
 void fdstate_init(void);
+/* Makes the table visible to the wrappers' fast paths: the last step of
+ * start-up. */
+void fdstate_publish(void);
 
 /* Asks the kernel what @fd is (getsockopt SO_DOMAIN/SO_PROTOCOL) and
  * records it.  Returns the kind; FD_UNKNOWN when @fd is not open. */

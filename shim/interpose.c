@@ -46,6 +46,7 @@ static void init(void)
 	shim_log(LV_DEBUG, "loaded: nodad=%d retry=%d wait_ms=%u", settings.nodad,
 		 settings.retry, settings.wait_ms);
 	__atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
+	fdstate_publish();
 }
 
 static inline void ensure(void)
@@ -175,62 +176,55 @@ EXPORT void closefrom(int lowfd)
 
 /* ---- sending ---- */
 
-EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
+/* Each wrapper's fast path is one table lookup and a jump to libc, with no
+ * start-up check: before start-up the table is not published and the
+ * lookup fails.  Everything else lives in out-of-line helpers. */
+static __attribute__((noinline)) ssize_t
+send_slow(int fd, int how, const void *buf, size_t len, int flags,
+	  const struct sockaddr *to, socklen_t tolen, const struct msghdr *msg)
 {
-	struct txcall c = { TX_SEND, buf, len, flags, NULL, 0, NULL };
-	int kind;
+	struct txcall c = { how, buf, len, flags, to, tolen, msg };
 
 	ensure();
-	kind = fd_kind(fd);
-	if (kind == FD_OTHER)
+	return tx(fd, fd_kind(fd), &c);
+}
+
+EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+	if (fd_kind_fast(fd) == FD_OTHER)
 		return real.send(fd, buf, len, flags);
-	return tx(fd, kind, &c);
+	return send_slow(fd, TX_SEND, buf, len, flags, NULL, 0, NULL);
 }
 
 /* glibc declares the address as a transparent union in GNU mode; the
  * definition must use the same type. */
 EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
-		      __CONST_SOCKADDR_ARG to_arg, socklen_t tolen)
+		      __CONST_SOCKADDR_ARG to, socklen_t tolen)
 {
-	const struct sockaddr *to = to_arg.__sockaddr__;
-	struct txcall c = { TX_SENDTO, buf, len, flags, to, tolen, NULL };
-	int kind;
-
-	ensure();
-	kind = fd_kind(fd);
-	if (kind == FD_OTHER)
-		return real.sendto(fd, buf, len, flags, to, tolen);
-	return tx(fd, kind, &c);
+	if (fd_kind_fast(fd) == FD_OTHER)
+		return real.sendto(fd, buf, len, flags, to.__sockaddr__, tolen);
+	return send_slow(fd, TX_SENDTO, buf, len, flags, to.__sockaddr__, tolen, NULL);
 }
 
 EXPORT ssize_t write(int fd, const void *buf, size_t len)
 {
-	struct txcall c = { TX_WRITE, buf, len, 0, NULL, 0, NULL };
-	int kind;
-
-	ensure();
-	kind = fd_kind(fd);
-	if (kind == FD_OTHER)
+	if (fd_kind_fast(fd) == FD_OTHER)
 		return real.write(fd, buf, len);
-	return tx(fd, kind, &c);
+	return send_slow(fd, TX_WRITE, buf, len, 0, NULL, 0, NULL);
 }
 
 EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	struct txcall c = { TX_SENDMSG, NULL, 0, flags, NULL, 0, msg };
-	int kind;
-
-	ensure();
-	kind = fd_kind(fd);
-	if (kind == FD_OTHER)
+	if (fd_kind_fast(fd) == FD_OTHER)
 		return real.sendmsg(fd, msg, flags);
-	return tx(fd, kind, &c);
+	return send_slow(fd, TX_SENDMSG, NULL, 0, flags, NULL, 0, msg);
 }
 
 /* Several datagrams in one call.  When one of them needs the shim, they
  * go out one sendmsg() each, in order: the kernel receives the same
  * datagrams, and the result is what sendmmsg() reports. */
-EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
+static __attribute__((noinline)) int
+sendmmsg_slow(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
 {
 	unsigned i, want = 0;
 	int kind;
@@ -245,8 +239,8 @@ EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
 	if (!want)
 		return real.sendmmsg(fd, vec, vlen, flags);
 	for (i = 0; i < vlen && i < 1024; i++) {
-		struct txcall c = { TX_SENDMSG, NULL, 0, flags, NULL, 0, &vec[i].msg_hdr };
-		ssize_t n = tx(fd, kind, &c);
+		ssize_t n = send_slow(fd, TX_SENDMSG, NULL, 0, flags, NULL, 0,
+				      &vec[i].msg_hdr);
 
 		if (n < 0)
 			return i ? (int)i : -1;
@@ -255,97 +249,169 @@ EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
 	return (int)i;
 }
 
+EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
+{
+	if (fd_kind_fast(fd) == FD_OTHER)
+		return real.sendmmsg(fd, vec, vlen, flags);
+	return sendmmsg_slow(fd, vec, vlen, flags);
+}
+
 /* ---- receiving ---- */
+
+/* Only a socket with a route request held needs the slow path. */
+static inline int fast(int fd)
+{
+	int kind = fd_kind_fast(fd);
+
+	return kind >= 0 && kind != FD_ROUTE_HELD;
+}
 
 static inline int held(int fd, int flags)
 {
 	return fd_kind(fd) == FD_ROUTE_HELD && !(flags & ~RX_FLAGS);
 }
 
-EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
+/* Each receive wrapper tail-calls a slow twin of the same signature,
+ * which makes the held path's call or, as the wrapper would, libc's. */
+#define SLOW static __attribute__((noinline))
+
+SLOW ssize_t recv_slow(int fd, void *buf, size_t len, int flags)
 {
 	struct rxcall c = { RX_RECVFROM, buf, len, flags, NULL, NULL, NULL, NULL };
 
 	ensure();
-	if (!held(fd, flags))
-		return real.recv(fd, buf, len, flags);
-	return rx_held(fd, &c);
+	return held(fd, flags) ? rx_held(fd, &c) : real.recv(fd, buf, len, flags);
 }
 
-EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
-			__SOCKADDR_ARG from_arg, socklen_t *fromlen)
+EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
-	struct sockaddr *from = from_arg.__sockaddr__;
+	if (fast(fd))
+		return real.recv(fd, buf, len, flags);
+	return recv_slow(fd, buf, len, flags);
+}
+
+SLOW ssize_t recvfrom_slow(int fd, void *buf, size_t len, int flags,
+			   struct sockaddr *from, socklen_t *fromlen)
+{
 	struct rxcall c = { RX_RECVFROM, buf, len, flags, from, fromlen, NULL, NULL };
 
 	ensure();
-	if (!held(fd, flags))
-		return real.recvfrom(fd, buf, len, flags, from, fromlen);
-	return rx_held(fd, &c);
+	return held(fd, flags) ? rx_held(fd, &c)
+			       : real.recvfrom(fd, buf, len, flags, from, fromlen);
 }
 
-EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
+			__SOCKADDR_ARG from, socklen_t *fromlen)
+{
+	if (fast(fd))
+		return real.recvfrom(fd, buf, len, flags, from.__sockaddr__, fromlen);
+	return recvfrom_slow(fd, buf, len, flags, from.__sockaddr__, fromlen);
+}
+
+SLOW ssize_t recvmsg_slow(int fd, struct msghdr *msg, int flags)
 {
 	struct rxcall c = { RX_RECVMSG, NULL, 0, flags, NULL, NULL, msg, NULL };
 
 	ensure();
-	if (!held(fd, flags) || !msg)
+	return held(fd, flags) && msg ? rx_held(fd, &c) : real.recvmsg(fd, msg, flags);
+}
+
+EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	if (fast(fd))
 		return real.recvmsg(fd, msg, flags);
-	return rx_held(fd, &c);
+	return recvmsg_slow(fd, msg, flags);
+}
+
+SLOW int recvmmsg_slow(int fd, struct mmsghdr *vec, unsigned vlen, int flags,
+		       struct timespec *timeout)
+{
+	struct rxcall c = { RX_RECVMMSG, NULL, 0, flags, NULL, NULL, NULL, vec };
+
+	ensure();
+	if (held(fd, flags) && vec && vlen)
+		return (int)rx_held(fd, &c);
+	return real.recvmmsg(fd, vec, vlen, flags, timeout);
 }
 
 EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags,
 		    struct timespec *timeout)
 {
-	struct rxcall c = { RX_RECVMMSG, NULL, 0, flags, NULL, NULL, NULL, vec };
+	if (fast(fd))
+		return real.recvmmsg(fd, vec, vlen, flags, timeout);
+	return recvmmsg_slow(fd, vec, vlen, flags, timeout);
+}
+
+/* read() of 0 bytes leaves a socket's queue alone, where the recv() of
+ * the held path would drop a datagram. */
+SLOW ssize_t read_slow(int fd, void *buf, size_t len)
+{
+	struct rxcall c = { RX_READ, buf, len, 0, NULL, NULL, NULL, NULL };
 
 	ensure();
-	if (!held(fd, flags) || !vec || vlen == 0)
-		return real.recvmmsg(fd, vec, vlen, flags, timeout);
-	return (int)rx_held(fd, &c);
+	return held(fd, 0) && len ? rx_held(fd, &c) : real.read(fd, buf, len);
 }
 
 EXPORT ssize_t read(int fd, void *buf, size_t len)
 {
-	struct rxcall c = { RX_READ, buf, len, 0, NULL, NULL, NULL, NULL };
-
-	ensure();
-	/* read() of 0 bytes leaves a socket's queue alone; recv() would
-	 * drop a datagram. */
-	if (!held(fd, 0) || len == 0)
+	if (fast(fd))
 		return real.read(fd, buf, len);
-	return rx_held(fd, &c);
+	return read_slow(fd, buf, len);
 }
 
-/* _FORTIFY_SOURCE's versions: same calls, plus the buffer-size check,
- * which the real function makes (and fails) when it does not hold. */
-EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
+/* _FORTIFY_SOURCE's versions: the same calls, plus the buffer-size check
+ * that the real function makes (and fails) when it does not hold. */
+SLOW ssize_t recv_chk_slow(int fd, void *buf, size_t len, size_t buflen, int flags)
 {
 	struct rxcall c = { RX_RECVFROM, buf, len, flags, NULL, NULL, NULL, NULL };
 
 	ensure();
-	if (!held(fd, flags) || len > buflen)
-		return real.recv_chk(fd, buf, len, buflen, flags);
-	return rx_held(fd, &c);
+	if (held(fd, flags) && len <= buflen)
+		return rx_held(fd, &c);
+	return real.recv_chk(fd, buf, len, buflen, flags);
 }
 
-EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
-			      int flags, struct sockaddr *from, socklen_t *fromlen)
+EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
+{
+	if (fast(fd))
+		return real.recv_chk(fd, buf, len, buflen, flags);
+	return recv_chk_slow(fd, buf, len, buflen, flags);
+}
+
+SLOW ssize_t recvfrom_chk_slow(int fd, void *buf, size_t len, size_t buflen,
+			       int flags, struct sockaddr *from, socklen_t *fromlen)
 {
 	struct rxcall c = { RX_RECVFROM, buf, len, flags, from, fromlen, NULL, NULL };
 
 	ensure();
-	if (!held(fd, flags) || len > buflen)
-		return real.recvfrom_chk(fd, buf, len, buflen, flags, from, fromlen);
-	return rx_held(fd, &c);
+	if (held(fd, flags) && len <= buflen)
+		return rx_held(fd, &c);
+	return real.recvfrom_chk(fd, buf, len, buflen, flags, from, fromlen);
 }
 
-EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
+EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
+			      int flags, __SOCKADDR_ARG from, socklen_t *fromlen)
+{
+	if (fast(fd))
+		return real.recvfrom_chk(fd, buf, len, buflen, flags,
+					 from.__sockaddr__, fromlen);
+	return recvfrom_chk_slow(fd, buf, len, buflen, flags, from.__sockaddr__,
+				 fromlen);
+}
+
+SLOW ssize_t read_chk_slow(int fd, void *buf, size_t len, size_t buflen)
 {
 	struct rxcall c = { RX_READ, buf, len, 0, NULL, NULL, NULL, NULL };
 
 	ensure();
-	if (!held(fd, 0) || len > buflen || len == 0)
+	if (held(fd, 0) && len && len <= buflen)
+		return rx_held(fd, &c);
+	return real.read_chk(fd, buf, len, buflen);
+}
+
+EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+	if (fast(fd))
 		return real.read_chk(fd, buf, len, buflen);
-	return rx_held(fd, &c);
+	return read_chk_slow(fd, buf, len, buflen);
 }
