@@ -21,10 +21,10 @@ DOCDIR    ?= $(PREFIX)/share/doc/dadshim
 DESTDIR   ?=
 INSTALL   ?= install
 
-SHIM_SRCS := shim/interpose.c shim/send.c shim/receive.c shim/fdstate.c \
+SHIM_SRCS := shim/interpose.c shim/send.c shim/receive.c shim/fdstate.c shim/nlwalk.c \
              shim/real.c shim/rewrite.c shim/inspect.c shim/dadwait.c \
              shim/settings.c shim/log.c
-CORE_SRCS := shim/rewrite.c shim/inspect.c shim/settings.c
+CORE_SRCS := shim/nlwalk.c shim/rewrite.c shim/inspect.c shim/settings.c
 SHIM_HDRS := $(wildcard shim/*.h)
 LIB       := shim/libdadshim.so
 

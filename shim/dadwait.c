@@ -170,17 +170,17 @@ const char *dad_wait_text(enum dad_wait_result r)
 {
 	switch (r) {
 	case DADW_USABLE:
-		return "DAD ended";
+		return "DAD ended after";
 	case DADW_NOT_TENTATIVE:
-		return "source not tentative";
+		return "source not tentative after";
 	case DADW_FAILED:
-		return "DAD failed";
+		return "DAD failed after";
 	case DADW_GONE:
-		return "address removed";
+		return "address removed after";
 	case DADW_TIMEOUT:
-		return "no DAD end";
+		return "no DAD end within";
 	case DADW_ERROR:
 		break;
 	}
-	return "cannot watch addresses";
+	return "could not watch the address after";
 }

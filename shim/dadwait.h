@@ -20,6 +20,7 @@ enum dad_wait_result {
 enum dad_wait_result dad_wait(const struct in6_addr *addr, unsigned bound_ms,
 			      unsigned *waited_ms);
 
+/* For the log: "<text> N ms", e.g. "DAD ended after", "no DAD end within". */
 const char *dad_wait_text(enum dad_wait_result r);
 
 #endif

@@ -9,31 +9,6 @@
 #include "inspect.h"
 #include "nlwalk.h"
 
-struct route_attrs {
-	const struct nlattr *prefsrc, *dst, *table, *oif;
-};
-
-static int route_attr_cb(const struct nlattr *attr, void *data)
-{
-	struct route_attrs *a = data;
-
-	switch (mnl_attr_get_type(attr)) {
-	case RTA_PREFSRC:
-		a->prefsrc = attr;
-		break;
-	case RTA_DST:
-		a->dst = attr;
-		break;
-	case RTA_TABLE:
-		a->table = attr;
-		break;
-	case RTA_OIF:
-		a->oif = attr;
-		break;
-	}
-	return MNL_CB_OK;
-}
-
 static int is_len(const struct nlattr *attr, size_t len)
 {
 	return attr && mnl_attr_get_payload_len(attr) == len;
@@ -50,7 +25,7 @@ static int route_one(const struct nlmsghdr *nlh, size_t off, void *data)
 	const uint16_t want = NLM_F_REQUEST | NLM_F_ACK;
 	struct route_ctx *c = data;
 	const struct rtmsg *rtm;
-	struct route_attrs a;
+	const struct nlattr *tb[RTA_MAX + 1];
 	struct route_req *r;
 
 	if (nlh->nlmsg_type != RTM_NEWROUTE || (nlh->nlmsg_flags & want) != want)
@@ -60,9 +35,8 @@ static int route_one(const struct nlmsghdr *nlh, size_t off, void *data)
 	rtm = mnl_nlmsg_get_payload(nlh);
 	if (rtm->rtm_family != AF_INET6)
 		return 0;
-	memset(&a, 0, sizeof(a));
-	mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, &a);
-	if (!is_len(a.prefsrc, sizeof(struct in6_addr)))
+	nl_attr_table(nlh, sizeof(*rtm), tb, RTA_MAX);
+	if (!is_len(tb[RTA_PREFSRC], sizeof(struct in6_addr)))
 		return 0;
 	if ((size_t)c->n < c->max) {
 		r = &c->reqs[c->n];
@@ -70,11 +44,12 @@ static int route_one(const struct nlmsghdr *nlh, size_t off, void *data)
 		r->off = off;
 		r->len = nlh->nlmsg_len;
 		r->seq = nlh->nlmsg_seq;
-		r->table = is_len(a.table, 4) ? mnl_attr_get_u32(a.table) : rtm->rtm_table;
-		r->oif = is_len(a.oif, 4) ? mnl_attr_get_u32(a.oif) : 0;
-		memcpy(&r->prefsrc, mnl_attr_get_payload(a.prefsrc), sizeof(r->prefsrc));
-		if (is_len(a.dst, sizeof(r->dst)))
-			memcpy(&r->dst, mnl_attr_get_payload(a.dst), sizeof(r->dst));
+		r->table = is_len(tb[RTA_TABLE], 4) ? mnl_attr_get_u32(tb[RTA_TABLE])
+						    : rtm->rtm_table;
+		r->oif = is_len(tb[RTA_OIF], 4) ? mnl_attr_get_u32(tb[RTA_OIF]) : 0;
+		memcpy(&r->prefsrc, mnl_attr_get_payload(tb[RTA_PREFSRC]), sizeof(r->prefsrc));
+		if (is_len(tb[RTA_DST], sizeof(r->dst)))
+			memcpy(&r->dst, mnl_attr_get_payload(tb[RTA_DST]), sizeof(r->dst));
 		r->dst_len = rtm->rtm_dst_len;
 	}
 	c->n++;
@@ -126,7 +101,7 @@ static int addr_one(const struct nlmsghdr *nlh, size_t off, void *data)
 	struct addr_ctx *c = data;
 	const struct ifaddrmsg *ifa;
 	const struct nlattr *tb[IFA_MAX + 1];
-	const struct nlattr *addr, *attr;
+	const struct nlattr *addr;
 
 	(void)off;
 	if (nlh->nlmsg_type == NLMSG_DONE) {
@@ -144,13 +119,7 @@ static int addr_one(const struct nlmsghdr *nlh, size_t off, void *data)
 	ifa = mnl_nlmsg_get_payload(nlh);
 	if (ifa->ifa_family != AF_INET6)
 		return 0;
-	memset(tb, 0, sizeof(tb));
-	mnl_attr_for_each(attr, nlh, sizeof(*ifa)) {
-		uint16_t type = mnl_attr_get_type(attr);
-
-		if (type <= IFA_MAX)
-			tb[type] = attr;
-	}
+	nl_attr_table(nlh, sizeof(*ifa), tb, IFA_MAX);
 	/* IPv6 reports the address in IFA_ADDRESS; IFA_LOCAL only appears
 	 * with a peer address, and then it is the local one. */
 	addr = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];

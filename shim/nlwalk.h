@@ -4,6 +4,7 @@
 #define DADSHIM_NLWALK_H
 
 #include <stddef.h>
+#include <string.h>
 #include <linux/netlink.h>
 
 /* Calls @fn for every message of @buf.  A datagram counts as well-formed
@@ -14,5 +15,10 @@
  * returned non-zero. */
 typedef int (*nlwalk_fn)(const struct nlmsghdr *nlh, size_t off, void *data);
 int nlwalk(const void *buf, size_t len, nlwalk_fn fn, void *data);
+
+/* Fills @tb[0..@max] with the attributes after the first @hdrlen bytes of
+ * @nlh's payload (NULL where absent).  @hdrlen must fit in the message. */
+void nl_attr_table(const struct nlmsghdr *nlh, size_t hdrlen,
+		   const struct nlattr **tb, unsigned max);
 
 #endif

@@ -76,18 +76,21 @@ static void route_text(const struct route_req *r, char *dst, size_t dlen,
 	inet_ntop(AF_INET6, &r->prefsrc, src, (socklen_t)slen);
 }
 
-static void log_outcome(const struct held *h, const char *what, unsigned ms,
-			const char *result)
+static void log_outcome(const struct held *h, enum dad_wait_result r,
+			unsigned ms, const char *result)
 {
 	char dst[INET6_ADDRSTRLEN + 4], src[INET6_ADDRSTRLEN];
 
 	route_text(&h->req, dst, sizeof(dst), src, sizeof(src));
-	if (strcmp(what, "source not tentative") == 0)
+	if (r == DADW_NOT_TENTATIVE)
 		shim_log(LV_ACTIONS, "route %s src %s table %u got EINVAL, source not tentative, %s",
 			 dst, src, h->req.table, result);
+	else if (r == DADW_TIMEOUT && !settings.wait_ms)
+		shim_log(LV_ACTIONS, "route %s src %s table %u got EINVAL with a tentative source, waiting disabled (DADSHIM_WAIT_MS=0), %s",
+			 dst, src, h->req.table, result);
 	else
-		shim_log(LV_ACTIONS, "route %s src %s table %u got EINVAL with a tentative source, %s after %u ms, %s",
-			 dst, src, h->req.table, what, ms, result);
+		shim_log(LV_ACTIONS, "route %s src %s table %u got EINVAL with a tentative source, %s %u ms, %s",
+			 dst, src, h->req.table, dad_wait_text(r), ms, result);
 }
 
 /* The head is an EINVAL for held request @seq, never retried: wait for
@@ -141,12 +144,7 @@ static void settle(int fd, uint32_t seq, struct held *h, int cs)
 		struct held copy = *h;
 
 		state_unlock(cs);
-		if (r == DADW_TIMEOUT && !settings.wait_ms)
-			log_outcome(&copy, "waiting disabled (DADSHIM_WAIT_MS=0)", 0, result);
-		else if (r == DADW_TIMEOUT)
-			log_outcome(&copy, "no DAD end within", ms, result);
-		else
-			log_outcome(&copy, dad_wait_text(r), ms, result);
+		log_outcome(&copy, r, ms, result);
 	}
 }
 
@@ -221,7 +219,7 @@ ssize_t rx_held(int fd, const struct rxcall *c)
 
 				(void)snprintf(result, sizeof(result), "retry: %s",
 					 rh.error ? strerror(-rh.error) : "ok");
-				log_outcome(&copy, "DAD ended", copy.dad_ms, result);
+				log_outcome(&copy, DADW_USABLE, copy.dad_ms, result);
 			}
 		} else {
 			state_unlock(cs);

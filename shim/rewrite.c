@@ -8,59 +8,9 @@
 #include "nlwalk.h"
 #include "rewrite.h"
 
-int nlwalk(const void *buf, size_t len, nlwalk_fn fn, void *data)
-{
-	size_t off = 0;
-
-	if (!buf || len < MNL_NLMSG_HDRLEN)
-		return -1;
-	/* Not mnl_nlmsg_ok(): libmnl (1.0.4) compares (int)nlmsg_len with
-	 * the length left, so an nlmsg_len >= 2^31 passes its check and the
-	 * walk leaves the buffer.  Lengths are compared unsigned here. */
-	while (len - off >= MNL_NLMSG_HDRLEN) {
-		const struct nlmsghdr *nlh =
-			(const struct nlmsghdr *)((const char *)buf + off);
-
-		if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN || nlh->nlmsg_len > len - off)
-			return -1;
-		if (fn(nlh, off, data) != 0)
-			return -1;
-		/* The last message may come without its alignment padding. */
-		if (MNL_ALIGN(nlh->nlmsg_len) >= len - off)
-			return 0;
-		off += MNL_ALIGN(nlh->nlmsg_len);
-	}
-	return -1;	/* trailing bytes too short for a header */
-}
-
-/* The attributes of an RTM_NEWADDR request that decide its flags.  Like
- * the kernel's nla_parse(), the last of duplicates wins and iteration stops
- * at the first attribute whose length does not fit. */
-struct addr_attrs {
-	const struct nlattr *local, *address, *flags;
-};
-
-static int addr_attr_cb(const struct nlattr *attr, void *data)
-{
-	struct addr_attrs *a = data;
-
-	switch (mnl_attr_get_type(attr)) {
-	case IFA_LOCAL:
-		a->local = attr;
-		break;
-	case IFA_ADDRESS:
-		a->address = attr;
-		break;
-	case IFA_FLAGS:
-		a->flags = attr;
-		break;
-	}
-	return MNL_CB_OK;
-}
-
 /* Returns 1 for an IPv6 RTM_NEWADDR request with a complete ifaddrmsg and
- * a usable IFA_FLAGS (absent, or exactly a u32), filling @a. */
-static int newaddr6(const struct nlmsghdr *nlh, struct addr_attrs *a)
+ * a usable IFA_FLAGS (absent, or exactly a u32), filling @tb. */
+static int newaddr6(const struct nlmsghdr *nlh, const struct nlattr **tb)
 {
 	const struct ifaddrmsg *ifa;
 
@@ -71,11 +21,10 @@ static int newaddr6(const struct nlmsghdr *nlh, struct addr_attrs *a)
 	ifa = mnl_nlmsg_get_payload(nlh);
 	if (ifa->ifa_family != AF_INET6)
 		return 0;
-	memset(a, 0, sizeof(*a));
-	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, a);
+	nl_attr_table(nlh, sizeof(*ifa), tb, IFA_MAX);
 	/* A short IFA_FLAGS is refused by the kernel; a long one would be
 	 * read by nla_get_u32() in a way we would rather not guess at. */
-	if (a->flags && mnl_attr_get_payload_len(a->flags) != sizeof(uint32_t))
+	if (tb[IFA_FLAGS] && mnl_attr_get_payload_len(tb[IFA_FLAGS]) != sizeof(uint32_t))
 		return 0;
 	return 1;
 }
@@ -86,10 +35,10 @@ static int wants_change(uint32_t flags)
 }
 
 static uint32_t effective_flags(const struct ifaddrmsg *ifa,
-				const struct addr_attrs *a)
+				const struct nlattr *const *tb)
 {
 	/* IFA_FLAGS replaces ifa_flags; it is not combined with it. */
-	return a->flags ? mnl_attr_get_u32(a->flags) : ifa->ifa_flags;
+	return tb[IFA_FLAGS] ? mnl_attr_get_u32(tb[IFA_FLAGS]) : ifa->ifa_flags;
 }
 
 struct scan_ctx {
@@ -102,21 +51,21 @@ static int scan_one(const struct nlmsghdr *nlh, size_t off, void *data)
 {
 	struct scan_ctx *c = data;
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	struct addr_attrs a;
+	const struct nlattr *tb[IFA_MAX + 1];
 
 	(void)off;
-	if (!newaddr6(nlh, &a))
+	if (!newaddr6(nlh, tb))
 		return 0;
 	if ((size_t)c->n < c->max) {
 		struct nodad_site *s = &c->sites[c->n];
-		const struct nlattr *addr = a.local ? a.local : a.address;
+		const struct nlattr *addr = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
 
 		memset(s, 0, sizeof(*s));
 		if (addr && mnl_attr_get_payload_len(addr) == sizeof(s->addr))
 			memcpy(&s->addr, mnl_attr_get_payload(addr), sizeof(s->addr));
 		s->ifindex = ifa->ifa_index;
 		s->prefixlen = ifa->ifa_prefixlen;
-		s->needs_rewrite = (uint8_t)wants_change(effective_flags(ifa, &a));
+		s->needs_rewrite = (uint8_t)wants_change(effective_flags(ifa, tb));
 	}
 	c->n++;
 	return 0;
@@ -146,18 +95,18 @@ static int rewrite_one(const struct nlmsghdr *nlh, size_t off, void *data)
 {
 	struct rewrite_ctx *c = data;
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	struct addr_attrs a;
+	const struct nlattr *tb[IFA_MAX + 1];
 
-	if (!newaddr6(nlh, &a) || !wants_change(effective_flags(ifa, &a)))
+	if (!newaddr6(nlh, tb) || !wants_change(effective_flags(ifa, tb)))
 		return 0;
 	/* The walk saw the buffer through const pointers: write through the
 	 * caller's own pointer at the same offsets. */
 	c->buf[off + MNL_NLMSG_HDRLEN + offsetof(struct ifaddrmsg, ifa_flags)] =
 		(unsigned char)nodad_flags(ifa->ifa_flags);
-	if (a.flags) {
-		size_t at = (size_t)((const char *)mnl_attr_get_payload(a.flags) -
+	if (tb[IFA_FLAGS]) {
+		size_t at = (size_t)((const char *)mnl_attr_get_payload(tb[IFA_FLAGS]) -
 				     (const char *)nlh) + off;
-		uint32_t v = nodad_flags(mnl_attr_get_u32(a.flags));
+		uint32_t v = nodad_flags(mnl_attr_get_u32(tb[IFA_FLAGS]));
 
 		memcpy(c->buf + at, &v, sizeof(v));
 	}

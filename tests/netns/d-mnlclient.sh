@@ -1,0 +1,63 @@
+#!/bin/sh
+# Scenario d: a libmnl client (sendto + recvmsg). Without the shim its source
+# route fails while the address is tentative (proven first, in this run);
+# with DADSHIM_NODAD=0 the shim resends it after DAD and it succeeds.
+set -eu
+# shellcheck source=tests/netns/lib.sh
+. tests/netns/lib.sh
+
+require_root d-mnlclient
+require_file d-mnlclient "$SHIM" tests/mnlclient
+
+setup_pair || { fail d-mnlclient "namespace setup failed"; exit 1; }
+
+D1=2001:db8:d::1
+case_begin "d1: without the shim, mnlclient's route with a tentative src fails"
+out="$T_TMP/d1.out"
+in_ns tests/mnlclient addr "$IF1" "$D1/128" >"$out" 2>&1 || err "mnlclient addr failed"
+is_tentative "$NS1" "$IF1" "$D1" || err "$D1 not tentative before the route"
+rc=0
+in_ns tests/mnlclient route "$IF1" ::/0 "$D1" 220 >>"$out" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] || err "mnlclient route exited 0"
+grep -q '^mnlclient: kernel error: Invalid argument (22): Invalid source address$' "$out" ||
+	err "no 'Invalid argument (22): Invalid source address'"
+[ -z "$(route_in_table "$NS1" 220)" ] || err "table 220 not empty"
+race=0
+case_end "$out" || race=1
+
+D2=2001:db8:d::2
+case_begin "d2: with the shim (DADSHIM_NODAD=0), the route is resent after DAD and installed"
+out="$T_TMP/d2.out"
+tra="$T_TMP/d2a.tr"
+tr="$T_TMP/d2.tr"
+if [ "$race" -ne 0 ]; then
+	err "skipped: the race was not reproduced in this run"
+else
+	shim_trace "$tra" DADSHIM_NODAD=0 -- tests/mnlclient addr "$IF1" "$D2/128" \
+		>"$out" 2>&1 || err "mnlclient addr failed"
+	sends_of "$tra" RTM_NEWADDR | grep -q 'ifa_flags=0,' ||
+		err "RTM_NEWADDR changed although DADSHIM_NODAD=0"
+	is_tentative "$NS1" "$IF1" "$D2" || err "$D2 not tentative before the route"
+	rc=0
+	shim_trace "$tr" DADSHIM_NODAD=0 -- tests/mnlclient route "$IF1" ::/0 "$D2" 220 \
+		>>"$out" 2>&1 || rc=$?
+	[ "$rc" -eq 0 ] || err "mnlclient route exited $rc"
+	seqs=$(sends_of "$tr" RTM_NEWROUTE | seqs_of | tr '\n' ' ')
+	# shellcheck disable=SC2086 # split the numbers
+	set -- $seqs
+	if [ $# -ne 2 ] || [ "$1" != "$2" ]; then
+		err "expected the RTM_NEWROUTE twice with one seq, got seqs: $seqs"
+	fi
+	r=$(replies_of "$tr" "${1:-none}" | grep -v MSG_PEEK) || :
+	printf '%s\n' "$r" | head -n 1 | grep -q 'error=-EINVAL' ||
+		err "the kernel's first answer was not -EINVAL"
+	printf '%s\n' "$r" | tail -n 1 | grep -q 'error=0,' ||
+		err "the kernel's last answer was not an ack"
+	# what the caller received: libmnl reads with recvmsg
+	trace_all "$tr" | grep '^recvmsg(' | grep -q "nlmsg_seq=${1:-none},.*error=0," ||
+		err "no ack crossed through recvmsg"
+	route_in_table "$NS1" 220 | grep -q "^default dev $IF1 proto static src $D2 " ||
+		err "no default route with src $D2 in table 220"
+fi
+case_end "$out" || :
+finish
