@@ -17,7 +17,6 @@ LIBDIR    ?= $(PREFIX)/lib$(if $(MULTIARCH),/$(MULTIARCH))
 SHIMDIR   := $(LIBDIR)/dadshim
 SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
-DOCDIR    ?= $(PREFIX)/share/doc/dadshim
 DESTDIR   ?=
 INSTALL   ?= install
 
@@ -117,7 +116,11 @@ uninstall:
 	      $(DESTDIR)$(MANDIR)/man8/dadshim-doctor.8
 	-rmdir $(DESTDIR)$(SHIMDIR) 2>/dev/null
 
-deb: all
+# The package's library is built with Debian's hardening flags.
+deb: deps
+	$(MAKE) -B $(LIB) CFLAGS="$$(dpkg-buildflags --get CFLAGS)" \
+	    CPPFLAGS="$$(dpkg-buildflags --get CPPFLAGS)" \
+	    LDFLAGS="$$(dpkg-buildflags --get LDFLAGS)"
 	sh scripts/mkdeb.sh $(VERSION)
 
 # libFuzzer targets over the pure core, FUZZ_SECONDS each.

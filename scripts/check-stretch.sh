@@ -1,0 +1,77 @@
+#!/bin/sh
+# check-stretch.sh [LIB]: can the built library run on Debian 9 "stretch"?
+#  - highest GLIBC_ symbol version it requires <= 2.24 (stretch's glibc),
+#  - NEEDED entries only libc, libmnl, libdl, libpthread, libgcc_s (the
+#    unwinder that runs the shim's cleanup when charon cancels a thread
+#    waiting in it; glibc's own pthread_cancel loads it anyway, and
+#    stretch's libgcc1 (priority required) has the GCC_3.3.1 it needs),
+#  - the shim sources compile with -std=gnu99 -pedantic -Werror.
+# Prints PASS:/FAIL: lines; exits non-zero if anything failed.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+lib=${1:-$top/shim/libdadshim.so}
+max_glibc=2.24
+cc=${CC:-cc}
+fail=0
+pass() { echo "PASS: $1"; }
+failed() { echo "FAIL: $1 ($2)"; fail=1; }
+
+command -v objdump >/dev/null || { echo "FAIL: stretch-tools (objdump missing: install binutils)"; exit 1; }
+[ -f "$lib" ] || { echo "FAIL: stretch-glibc ($lib is missing: run make)"; exit 1; }
+
+# Versioned imports as "VERSION SYMBOL", e.g. "2.34 dlsym".
+imports=$(objdump -T "$lib" | awk '$0 ~ /\*UND\*/ {
+	for (i = 1; i <= NF; i++) if ($i ~ /^\(?GLIBC_[0-9.]+\)?$/) {
+		v = $i; gsub(/[()]|GLIBC_/, "", v); print v, $NF } }' |
+	sort -t. -k1,1n -k2,2n -k3,3n)
+highest=$(printf '%s\n' "$imports" | awk 'NF { v = $1 } END { print v }')
+echo "highest GLIBC_ version required by $lib: ${highest:-none}"
+# Compare dotted versions numerically (2.9 < 2.24).
+too_new=$(printf '%s\n' "$imports" | awk -v max="$max_glibc" 'NF {
+	n = split($1, a, "."); split(max, m, ".")
+	for (i = 1; i <= 3; i++) { x = (i <= n) ? a[i] + 0 : 0; y = m[i] + 0
+		if (x > y) { print "GLIBC_" $1 " " $2; break } if (x < y) break } }')
+if [ -n "$too_new" ]; then
+	failed stretch-glibc "needs glibc newer than $max_glibc: $(printf '%s\n' "$too_new" | paste -sd, - | sed 's/,/, /g')"
+else
+	pass "stretch-glibc (highest GLIBC_${highest:-none} <= $max_glibc)"
+fi
+
+needed=$(objdump -p "$lib" | awk '$1 == "NEEDED" { print $2 }')
+bad=
+for n in $needed; do
+	case $n in
+	libc.so.6|libmnl.so.0|libdl.so.2|libpthread.so.0|libgcc_s.so.1) ;;
+	*) bad="$bad $n" ;;
+	esac
+done
+needed_list=$(printf '%s\n' "$needed" | paste -sd' ' -)
+if [ -n "$bad" ]; then
+	failed stretch-needed "unexpected NEEDED:$bad (all: $needed_list)"
+elif ! printf '%s\n' "$needed" | grep -qx 'libc.so.6'; then
+	failed stretch-needed "libc.so.6 is not NEEDED (all: $needed_list)"
+else
+	pass "stretch-needed ($needed_list)"
+fi
+
+# Compile (not link) every shim source the way gcc 6 would be strict about.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mnl=$(pkg-config --cflags libmnl 2>/dev/null || true)
+errs='' count=0
+for src in "$top"/shim/*.c; do
+	count=$((count + 1))
+	# shellcheck disable=SC2086
+	if ! "$cc" -std=gnu99 -pedantic -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC $mnl \
+		-c "$src" -o "$tmp/$(basename "$src" .c).o" 2>"$tmp/err"; then
+		errs="$errs $(basename "$src")"
+		sed 's/^/    /' "$tmp/err"
+	fi
+done
+if [ -n "$errs" ]; then
+	failed stretch-pedantic "-std=gnu99 -pedantic -Werror fails for:$errs"
+else
+	pass "stretch-pedantic ($count files, $("$cc" -dumpversion))"
+fi
+exit "$fail"
