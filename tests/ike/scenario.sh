@@ -1,0 +1,248 @@
+#!/bin/sh
+# One IKEv2 scenario inside the user-mode-linux guest (run by uml-init.sh).
+# Collects evidence only; tests/ike/run.sh judges it on the host.
+# Usage: scenario.sh OUTDIR   (OUTDIR/params, shell assignments:
+#   CLIENT_PRELOAD, GW_PRELOAD  library preloaded into that side's service
+#                               (empty: that side runs without it);
+#   LABEL_FIRST=1               pre-create an address label for the VIP;
+#   LAYOUT_BIN                  run this charon551 afterwards, under strace)
+set -eu
+out=$1
+here=$(cd "$(dirname "$0")" && pwd)
+CLIENT_PRELOAD=
+GW_PRELOAD=
+LAYOUT_BIN=
+LABEL_FIRST=
+# shellcheck source=/dev/null
+. "$out/params"
+
+gw=ikegw
+rw=ikerw
+gwdev=ikegw0
+rwdev=ikerw0
+pool=2001:db8:ffff::/112
+behind=2001:db8:1::1
+psk=dadshim-ike-test-psk
+
+log() { echo "scenario: $(cut -d' ' -f1 /proc/uptime) $*"; }
+
+# --- the two hosts ---------------------------------------------------------
+ip netns add "$gw"
+ip netns add "$rw"
+ip link add "$gwdev" netns "$gw" type veth peer name "$rwdev" netns "$rw"
+ip -n "$gw" link set lo up
+ip -n "$rw" link set lo up
+# DAD on for the client's interface (the bug needs it), explicitly.
+ip netns exec "$rw" sysctl -q -w "net.ipv6.conf.$rwdev.accept_dad=1" \
+	"net.ipv6.conf.$rwdev.dad_transmits=1"
+ip netns exec "$rw" sysctl -n "net.ipv6.conf.$rwdev.accept_dad" >"$out/accept_dad"
+ip -n "$gw" addr add 192.0.2.1/24 dev "$gwdev"
+ip -n "$rw" addr add 192.0.2.2/24 dev "$rwdev"
+ip -n "$gw" link set "$gwdev" up
+ip -n "$rw" link set "$rwdev" up
+# The host behind the gateway, the target of the ping through the tunnel.
+ip -n "$gw" link add ikebehind type dummy
+ip -n "$gw" addr add "$behind/64" dev ikebehind
+ip -n "$gw" link set ikebehind up
+if [ -n "$LABEL_FIRST" ]; then
+	# An address label for the VIP already there makes 5.9.8 fall back to
+	# its other form of RTM_NEWADDR (IFA_CACHEINFO, the form 5.5.1 always
+	# uses): the reference the layout of tests/charon551 is checked against.
+	ip -n "$rw" addrlabel add prefix 2001:db8:ffff::1/128 label 99
+fi
+
+mkdir -p "$out/gw" "$out/rw"
+for side in gw rw; do
+	cat >"$out/$side/strongswan.conf" <<EOF
+charon {
+	load_modular = yes
+	plugins {
+		include /etc/strongswan.d/charon/*.conf
+	}
+	filelog {
+		charon {
+			path = $out/$side/charon.log
+			time_format = %s
+			flush_line = yes
+			default = 1
+			knl = 2
+			ike_name = yes
+		}
+	}
+}
+include /etc/strongswan.d/*.conf
+EOF
+	echo "@rw @gw : PSK \"$psk\"" >"$out/$side/ipsec.secrets"
+done
+cat >"$out/gw/ipsec.conf" <<EOF
+conn rw
+	keyexchange=ikev2
+	left=192.0.2.1
+	leftid=@gw
+	leftauth=psk
+	leftsubnet=::/0
+	right=%any
+	rightid=@rw
+	rightauth=psk
+	rightsourceip=$pool
+	auto=add
+EOF
+cat >"$out/rw/ipsec.conf" <<EOF
+conn home
+	keyexchange=ikev2
+	left=192.0.2.2
+	leftid=@rw
+	leftauth=psk
+	leftsourceip=%config6
+	leftupdown="/bin/sh $here/updown.sh $out/rw $rwdev $CLIENT_PRELOAD"
+	right=192.0.2.1
+	rightid=@gw
+	rightauth=psk
+	rightsubnet=::/0
+	auto=start
+EOF
+
+# Start one side as strongswan-starter.service does (ExecStart=ipsec start
+# --nofork), in its own mount namespace with a private /run and this side's
+# configuration bound over /etc.  PRELOAD goes into the environment of the
+# whole service, as the project's systemd drop-in does, but not into strace.
+start_side() {
+	side=$1 ns=$2 preload=$3
+	d=$out/$side
+	set -- env
+	[ -n "$preload" ] && set -- -E "LD_PRELOAD=$preload" \
+		-E DADSHIM_LOG_TARGET=stderr -E DADSHIM_LOG=2
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	ip netns exec "$ns" unshare -m sh -c '
+		d=$1; shift
+		mount -t tmpfs ikerun /run
+		for f in ipsec.conf ipsec.secrets strongswan.conf; do
+			mount --bind "$d/$f" "/etc/$f"
+		done
+		exec strace -f -qq -yy -xx -s 65535 -o "$d/strace.txt" \
+			-e trace=sendto,sendmsg,recvfrom,recvmsg -e signal=none \
+			"$@" /usr/sbin/ipsec start --nofork
+	' sh "$d" "$@" >"$d/service.out" 2>&1 &
+	echo $! >"$d/service.pid"
+}
+
+# pid of the charon in namespace $1
+charon_pid() {
+	for p in $(ip netns pids "$1"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = charon ] && { echo "$p"; return 0; }
+	done
+	return 1
+}
+
+# wait_for SECONDS CMD...: poll until CMD succeeds
+wait_for() {
+	n=$(($1 * 5)); shift
+	while [ "$n" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+		n=$((n - 1))
+	done
+	return 1
+}
+
+in_ns() { # ns cmd... : run cmd in charon's mount+net namespaces
+	p=$(charon_pid "$1") || return 1
+	shift
+	nsenter -t "$p" -m -n "$@"
+}
+
+stop_side() { # side ns
+	p=$(charon_pid "$2") || p=
+	in_ns "$2" ipsec stop >/dev/null 2>&1 || true
+	wait_for 10 sh -c "! kill -0 $(cat "$out/$1/service.pid") 2>/dev/null" ||
+		log "$1 did not stop; killing"
+	for q in $(ip netns pids "$2"); do kill -9 "$q" 2>/dev/null || true; done
+	[ -n "$p" ] && log "$1 charon $p stopped"
+}
+
+snapshot() { # tag: kernel state of both hosts
+	for side in gw rw; do
+		ns=ikegw
+		[ "$side" = rw ] && ns=ikerw
+		{
+			echo "### ip -6 addr"; ip -n "$ns" -6 addr show
+			echo "### ip -6 route table 220"; ip -n "$ns" -6 route show table 220
+			echo "### ip -6 route"; ip -n "$ns" -6 route show
+			echo "### ip -6 rule"; ip -n "$ns" -6 rule show
+			echo "### ip xfrm state"; ip -n "$ns" -s xfrm state
+			echo "### ip xfrm policy"; ip -n "$ns" xfrm policy
+		} >"$out/$side/state-$1.txt" 2>&1
+	done
+}
+
+t0=$(cut -d' ' -f1 /proc/uptime)
+log "start gateway (preload: ${GW_PRELOAD:-none})"
+start_side gw "$gw" "$GW_PRELOAD"
+wait_for 20 grep -q "added configuration .rw." "$out/gw/charon.log" ||
+	log "gateway not ready"
+# The client's conn is auto=start: it connects as soon as it is up.
+log "start client (preload: ${CLIENT_PRELOAD:-none})"
+start_side rw "$rw" "$CLIENT_PRELOAD"
+if wait_for 40 grep -q 'CHILD_SA home{[0-9]*} established' "$out/rw/charon.log"; then
+	log "CHILD_SA established"
+	echo established >"$out/child_sa"
+else
+	log "no CHILD_SA within 40 s"
+fi
+# Which processes of each service really loaded the preloaded library, and
+# where charon's stderr (the shim's log in these tests) goes.
+record_procs() { # side ns preload
+	for p in $(ip netns pids "$2"); do
+		c=$(cat "/proc/$p/comm" 2>/dev/null) || continue
+		case $c in charon | starter | ipsec) ;; *) continue ;; esac
+		{
+			echo "process $c $p"
+			echo "maps: $(grep -c -F "${3:-/nonexistent}" "/proc/$p/maps" || true)"
+			tr '\0' '\n' <"/proc/$p/environ" | grep -E '^(LD_PRELOAD|DADSHIM_)' || true
+			echo "stderr: $(readlink "/proc/$p/fd/2")"
+		} >>"$out/$1/procs.txt" 2>&1
+	done
+}
+record_procs rw "$rw" "$CLIENT_PRELOAD"
+record_procs gw "$gw" "$GW_PRELOAD"
+# The updown script runs right after the CHILD_SA is up; let it finish.
+wait_for 10 grep -q updown_done "$out/rw/updown.log" || true
+sleep 1
+snapshot before-ping
+vip=$(ip -n "$rw" -6 -o addr show | sed -n 's|.* inet6 \(2001:db8:ffff::[0-9a-f]*\)/128 .*|\1|p' | head -n 1)
+echo "$vip" >"$out/vip"
+if [ -n "$vip" ]; then
+	rc=0
+	ip netns exec "$rw" ping -6 -n -c 3 -i 0.5 -W 3 -I "$vip" "$behind" \
+		>"$out/ping.txt" 2>&1 || rc=$?
+	echo "rc=$rc" >>"$out/ping.txt"
+fi
+snapshot after-ping
+in_ns "$rw" ipsec statusall >"$out/rw/statusall.txt" 2>&1 || true
+in_ns "$gw" ipsec statusall >"$out/gw/statusall.txt" 2>&1 || true
+# Client first, then the gateway: keeps the shutdown traffic in one order.
+stop_side rw "$rw"
+stop_side gw "$gw"
+t1=$(cut -d' ' -f1 /proc/uptime)
+echo "$t0 $t1" >"$out/ike-times"
+
+# --- tests/charon551 against the same kernel (its layout vs the real one) --
+if [ -n "$LAYOUT_BIN" ]; then
+	ns=ikel
+	ip netns add "$ns"
+	ip -n "$ns" link add ikel0 type veth peer name ikel1
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link set ikel1 up
+	ip -n "$ns" link set ikel0 up
+	rc=0
+	ip netns exec "$ns" strace -f -qq -yy -xx -s 65535 -o "$out/layout-strace.txt" \
+		-e trace=sendto,sendmsg,recvfrom,recvmsg -e signal=none \
+		"$LAYOUT_BIN" --dev ikel0 --vip 2001:db8:ffff::1 --dst ::/0 --table 220 \
+		>"$out/layout.out" 2>&1 || rc=$?
+	echo "rc=$rc" >>"$out/layout.out"
+	ip -n "$ns" -6 addr show dev ikel0 >>"$out/layout.out" 2>&1
+	ip netns del "$ns"
+fi
+ip netns del "$rw"
+ip netns del "$gw"
+log finished
