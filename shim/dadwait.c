@@ -131,8 +131,12 @@ static enum dad_wait_result watch(struct watch *w, const struct in6_addr *addr,
 		dump_done |= got;
 		if (dump_done && first) {
 			first = 0;
+			/* Usable already: DAD ended between the refusal and
+			 * this look (a reply read late); the resend will tell.
+			 * Absent: the EINVAL had another cause. */
 			if (t.state != DAD_TENTATIVE)
 				return t.state == DAD_FAILED ? DADW_FAILED
+				     : t.state == DAD_USABLE ? DADW_USABLE
 							     : DADW_NOT_TENTATIVE;
 		}
 		if (dump_done && t.state != DAD_TENTATIVE)

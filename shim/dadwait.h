@@ -6,8 +6,9 @@
 #include <netinet/in.h>
 
 enum dad_wait_result {
-	DADW_USABLE,		/* DAD ended: the address can be a source now */
-	DADW_NOT_TENTATIVE,	/* it was not tentative: EINVAL had another cause */
+	DADW_USABLE,		/* DAD ended (maybe before the first look): the
+				 * address can be a source now */
+	DADW_NOT_TENTATIVE,	/* no such address: EINVAL had another cause */
 	DADW_FAILED,		/* DAD failed (dadfailed) */
 	DADW_GONE,		/* the address (or its interface) went away */
 	DADW_TIMEOUT,		/* the bound ran out */

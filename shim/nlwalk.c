@@ -32,8 +32,10 @@ void nl_attr_table(const struct nlmsghdr *nlh, size_t hdrlen,
 		   const struct nlattr **tb, unsigned max)
 {
 	const struct nlattr *attr;
+	unsigned i;
 
-	memset(tb, 0, (max + 1) * sizeof(*tb));
+	for (i = 0; i <= max; i++)
+		tb[i] = NULL;
 	/* Like the kernel's nla_parse(): the last of duplicates wins, and the
 	 * walk stops at the first attribute whose length does not fit (the
 	 * kernel ignores what follows it too). */

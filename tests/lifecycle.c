@@ -1,0 +1,523 @@
+/*
+ * lifecycle - descriptor numbers that change what they are under dadshim:
+ * a netlink number closed and reused for UDP, then netlink again; dup2 over
+ * a tracked netlink descriptor; close_range() (the raw system call, which
+ * the shim never sees, and libc's); exec of a child during a DAD wait.
+ *
+ *   lifecycle reuse      IFNAME ADDR1 ADDR2
+ *   lifecycle dup2       IFNAME ADDR1 ADDR2
+ *   lifecycle closerange IFNAME ADDR1 ADDR2
+ *   lifecycle exec       IFNAME ADDR
+ *   lifecycle fdlist     (what exec runs: lists its descriptors, exits with
+ *                         their number, to compare with what the parent
+ *                         itself inherited)
+ *
+ * ADDR1/ADDR2 are added with an RTM_NEWADDR exactly as strongSwan 5.5.1
+ * builds it (ifa_flags 0, no NODAD): whether the kernel got NODAD is for
+ * the caller to see with `ip`.  The bytes sent on the other descriptors
+ * are that same RTM_NEWADDR; what arrives at the other end is compared
+ * with what was sent.  Prints "lifecycle: case=CASE key=value ..." with
+ * what the process observed; exits 0 unless the test could not run.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_addr.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef RTA_TABLE
+#define RTA_TABLE 15
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+extern char **environ;
+/* glibc >= 2.34 (the shim wraps it); declared here for -std=gnu99. */
+int close_range(unsigned first, unsigned last, int flags);
+
+struct msg {
+	struct nlmsghdr h;
+	/* cppcheck-suppress unusedStructMember ; room for attributes */
+	char body[256];
+};
+
+static unsigned ifindex;
+static uint32_t seq_ctr = 500;
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(2);
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		die("lifecycle: /proc/self/fd");
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;
+}
+
+static void *put(struct msg *m, size_t len)
+{
+	char *p = (char *)m + NLMSG_ALIGN(m->h.nlmsg_len);
+
+	memset(p, 0, NLMSG_ALIGN(len));
+	m->h.nlmsg_len = NLMSG_ALIGN(m->h.nlmsg_len) + (uint32_t)NLMSG_ALIGN(len);
+	return p;
+}
+
+static void attr(struct msg *m, uint16_t type, const void *data, size_t len)
+{
+	struct rtattr *a = put(m, RTA_LENGTH(len));
+
+	a->rta_type = type;
+	a->rta_len = (unsigned short)RTA_LENGTH(len);
+	memcpy(RTA_DATA(a), data, len);
+}
+
+/* strongSwan 5.5.1's RTM_NEWADDR: flags 0, IFA_LOCAL, IFA_CACHEINFO. */
+static void newaddr(struct msg *m, const struct in6_addr *a, uint32_t flags)
+{
+	struct ifa_cacheinfo ci = { 0, 0xffffffffu, 0, 0 };
+	struct ifaddrmsg *ifa;
+
+	memset(m, 0, sizeof(*m));
+	m->h.nlmsg_len = NLMSG_HDRLEN;
+	m->h.nlmsg_type = RTM_NEWADDR;
+	m->h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+	m->h.nlmsg_seq = ++seq_ctr;
+	m->h.nlmsg_pid = (uint32_t)getpid();
+	ifa = put(m, sizeof(*ifa));
+	ifa->ifa_family = AF_INET6;
+	ifa->ifa_prefixlen = 128;
+	ifa->ifa_flags = (uint8_t)flags;
+	ifa->ifa_index = ifindex;
+	attr(m, IFA_LOCAL, a, sizeof(*a));
+	attr(m, IFA_CACHEINFO, &ci, sizeof(ci));
+}
+
+static void newroute(struct msg *m, const struct in6_addr *src, unsigned dst_byte)
+{
+	struct in6_addr dst;
+	uint32_t table = 231;
+	struct rtmsg *r;
+
+	memset(&dst, 0, sizeof(dst));
+	dst.s6_addr[0] = 0xfd;
+	dst.s6_addr[3] = (uint8_t)dst_byte;
+	memset(m, 0, sizeof(*m));
+	m->h.nlmsg_len = NLMSG_HDRLEN;
+	m->h.nlmsg_type = RTM_NEWROUTE;
+	m->h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+	m->h.nlmsg_seq = ++seq_ctr;
+	r = put(m, sizeof(*r));
+	r->rtm_family = AF_INET6;
+	r->rtm_dst_len = 64;
+	r->rtm_protocol = RTPROT_STATIC;
+	r->rtm_type = RTN_UNICAST;
+	attr(m, RTA_DST, &dst, sizeof(dst));
+	attr(m, RTA_PREFSRC, src, sizeof(*src));
+	attr(m, RTA_OIF, &ifindex, sizeof(ifindex));
+	attr(m, RTA_TABLE, &table, sizeof(table));
+}
+
+static int nl_open(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd < 0)
+		die("lifecycle: netlink socket");
+	return fd;
+}
+
+static void nl_send(int fd, const struct msg *m)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+
+	if (sendto(fd, m, m->h.nlmsg_len, 0, (struct sockaddr *)&kernel,
+		   sizeof(kernel)) != (ssize_t)m->h.nlmsg_len)
+		die("lifecycle: sendto");
+}
+
+/* The reply to @seq: 0 or -errno; -1000 - errno when recv failed. */
+static int nl_reply(int fd, uint32_t seq)
+{
+	char buf[8192];
+
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+		const struct nlmsghdr *h = (const void *)buf;
+		int len = (int)n;
+
+		if (n < 0)
+			return -1000 - errno;
+		for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
+			if (h->nlmsg_type == NLMSG_ERROR && h->nlmsg_seq == seq)
+				return ((const struct nlmsgerr *)NLMSG_DATA(h))->error;
+	}
+}
+
+static int nl_do(int fd, const struct msg *m)
+{
+	nl_send(fd, m);
+	return nl_reply(fd, m->h.nlmsg_seq);
+}
+
+/* A UDP receiver on ::1 and a UDP socket connected to it. */
+static int udp_pair(int *rx)
+{
+	struct sockaddr_in6 sa;
+	socklen_t len = sizeof(sa);
+	int tx;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin6_family = AF_INET6;
+	sa.sin6_addr = in6addr_loopback;
+	*rx = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (*rx < 0 || bind(*rx, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(*rx, (struct sockaddr *)&sa, &len) < 0)
+		die("lifecycle: udp receiver");
+	tx = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (tx < 0 || connect(tx, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("lifecycle: udp sender");
+	return tx;
+}
+
+/* Sends @m's bytes on @fd with write, send, sendto and sendmsg; returns
+ * how many of those arrived at @rx byte for byte as sent. */
+static int same_bytes(int fd, int rx, const struct msg *m)
+{
+	char got[512];
+	int i, same = 0;
+
+	for (i = 0; i < 4; i++) {
+		struct iovec iov[2] = {
+			{ (void *)m, 16 },
+			{ (char *)m + 16, m->h.nlmsg_len - 16 },
+		};
+		struct msghdr mh = { NULL, 0, iov, 2, NULL, 0, 0 };
+		ssize_t n;
+
+		switch (i) {
+		case 0: n = write(fd, m, m->h.nlmsg_len); break;
+		case 1: n = send(fd, m, m->h.nlmsg_len, 0); break;
+		case 2: n = sendto(fd, m, m->h.nlmsg_len, 0, NULL, 0); break;
+		default: n = sendmsg(fd, &mh, 0); break;
+		}
+		if (n != (ssize_t)m->h.nlmsg_len)
+			continue;
+		n = read(rx, got, sizeof(got));
+		if (n == (ssize_t)m->h.nlmsg_len && !memcmp(got, m, (size_t)n))
+			same++;
+	}
+	return same;
+}
+
+static int parse(const char *s, struct in6_addr *a)
+{
+	return inet_pton(AF_INET6, s, a) == 1;
+}
+
+static int case_reuse(const struct in6_addr *a1, const struct in6_addr *a2)
+{
+	struct msg m;
+	int n, u, rx, n2, e1, e2, same;
+
+	n = nl_open();
+	newaddr(&m, a1, 0);
+	e1 = nl_do(n, &m);
+	close(n);
+	u = udp_pair(&rx);
+	if (u != n) {
+		/* udp_pair's receiver took the number: swap roles. */
+		int t = u;
+
+		u = rx;
+		rx = t;
+		if (u != n)
+			fprintf(stderr, "lifecycle: number %d not reused (%d/%d)\n", n, u, rx);
+	}
+	{
+		/* Connect whichever is at @n to the other. */
+		struct sockaddr_in6 sa;
+		socklen_t len = sizeof(sa);
+
+		if (getsockname(rx, (struct sockaddr *)&sa, &len) < 0 ||
+		    connect(u, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			die("lifecycle: connect");
+	}
+	newaddr(&m, a2, 0);	/* bytes of an RTM_NEWADDR without NODAD */
+	same = same_bytes(u, rx, &m);
+	close(u);
+	close(rx);
+	n2 = nl_open();
+	newaddr(&m, a2, 0);
+	e2 = nl_do(n2, &m);
+	close(n2);
+	printf("lifecycle: case=reuse number=%d udp_number=%d netlink_again_number=%d "
+	       "addr1=%d udp_sent=4 udp_unchanged=%d addr2=%d\n", n, u, n2, e1, same, e2);
+	return 0;
+}
+
+static int case_dup2(const struct in6_addr *a1, const struct in6_addr *a2)
+{
+	struct msg m, look;
+	int n, u, rx, other, orx, e1, e2, same, got_same = 0;
+	struct nlmsgerr fake;
+
+	n = nl_open();
+	newaddr(&m, a1, IFA_F_NODAD);
+	e1 = nl_do(n, &m);
+	/* A route the shim holds; its reply stays queued, unread. */
+	newroute(&m, a1, 0xd1);
+	nl_send(n, &m);
+	u = udp_pair(&rx);
+	if (dup2(u, n) != n)
+		die("lifecycle: dup2");
+	close(u);
+	/* The number is UDP now: bytes go out as given ... */
+	newaddr(&look, a2, 0);
+	same = same_bytes(n, rx, &look);
+	/* ... and what comes in is delivered as it came, even an EINVAL
+	 * for the seq that was held on the old netlink socket. */
+	memset(&fake, 0, sizeof(fake));
+	fake.error = -EINVAL;
+	fake.msg = m.h;
+	{
+		struct { struct nlmsghdr h; struct nlmsgerr e; } d = {
+			{ sizeof(d), NLMSG_ERROR, 0, m.h.nlmsg_seq, 0 }, fake };
+		struct sockaddr_in6 sa;
+		socklen_t len = sizeof(sa);
+		char buf[512];
+		ssize_t r;
+
+		if (getsockname(n, (struct sockaddr *)&sa, &len) < 0 ||
+		    sendto(rx, &d, sizeof(d), 0, (struct sockaddr *)&sa, len) != sizeof(d))
+			die("lifecycle: udp reply");
+		r = recv(n, buf, sizeof(buf), MSG_TRUNC);
+		got_same = r == (ssize_t)sizeof(d) && !memcmp(buf, &d, sizeof(d));
+	}
+	/* A netlink socket dup2'ed over a UDP number. */
+	other = udp_pair(&orx);
+	{
+		int nl = nl_open();
+
+		if (dup2(nl, other) != other)
+			die("lifecycle: dup2");
+		close(nl);
+	}
+	newaddr(&m, a2, 0);
+	e2 = nl_do(other, &m);
+	close(other);
+	close(orx);
+	close(n);
+	close(rx);
+	printf("lifecycle: case=dup2 addr1=%d udp_sent=4 udp_unchanged=%d "
+	       "udp_received_as_sent=%d addr2=%d\n", e1, same, got_same, e2);
+	return 0;
+}
+
+static int case_closerange(const struct in6_addr *a1, const struct in6_addr *a2)
+{
+	char path[] = "/tmp/dadshim-lifecycle.XXXXXX";
+	int a, b, c, f, f2, sp[2], same_file, same_file2 = 0, same_unix = 0;
+	int e1, e2, e3, n;
+	struct msg m, look;
+	char buf[512];
+
+	a = nl_open();
+	b = nl_open();
+	c = nl_open();
+	newaddr(&m, a1, IFA_F_NODAD);
+	e1 = nl_do(a, &m);
+	/* b has a route held, its reply unread. */
+	newroute(&m, a1, 0xd2);
+	nl_send(b, &m);
+	/* Behind the shim's back. */
+	if (syscall(SYS_close_range, (unsigned)a, (unsigned)c, 0u) < 0)
+		die("lifecycle: close_range");
+	f = mkstemp(path);	/* takes a */
+	if (f < 0)
+		die("lifecycle: mkstemp");
+	unlink(path);
+	f2 = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);	/* takes b */
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp) < 0)	/* c */
+		die("lifecycle: socketpair");
+	newaddr(&look, a2, 0);
+	/* a: a file written with what looks like an RTM_NEWADDR. */
+	{
+		ssize_t w = write(f, &look, look.h.nlmsg_len);
+
+		same_file = w == (ssize_t)look.h.nlmsg_len &&
+			    pread(f, buf, sizeof(buf), 0) == w &&
+			    !memcmp(buf, &look, (size_t)w);
+	}
+	/* b was the held netlink socket: read() on the file there must be
+	 * the file's bytes. */
+	{
+		char want[64];
+		ssize_t r1 = pread(f2, want, sizeof(want), 0);
+		ssize_t r2 = read(f2, buf, sizeof(want));
+
+		same_file2 = r1 == (ssize_t)sizeof(want) && r2 == r1 && !memcmp(want, buf, sizeof(want));
+	}
+	/* c: a datagram socket the shim never saw being made. */
+	if (send(sp[0], &look, look.h.nlmsg_len, 0) == (ssize_t)look.h.nlmsg_len &&
+	    recv(sp[1], buf, sizeof(buf), 0) == (ssize_t)look.h.nlmsg_len &&
+	    !memcmp(buf, &look, look.h.nlmsg_len))
+		same_unix = 1;
+	printf("lifecycle: case=closerange numbers=%d,%d,%d reused_as=%d,%d,%d "
+	       "file_unchanged=%d held_number_read_as_file=%d unix_unchanged=%d ",
+	       a, b, c, f, f2, sp[0], same_file, same_file2, same_unix);
+	/* libc's close_range(), which the shim wraps; then netlink again. */
+	if (close_range((unsigned)a, (unsigned)(sp[1] > c ? sp[1] : c), 0) < 0)
+		die("lifecycle: close_range()");
+	n = nl_open();
+	newaddr(&m, a2, 0);
+	e2 = nl_do(n, &m);
+	newroute(&m, a2, 0xd3);
+	e3 = nl_do(n, &m);
+	printf("netlink_again_number=%d addr1=%d addr2=%d route=%d\n", n, e1, e2, e3);
+	close(n);
+	return 0;
+}
+
+/* exec during a DAD wait */
+static int ex_fd = -1, ex_result = 1;
+static struct in6_addr ex_addr;
+
+static void *ex_route(void *arg)
+{
+	struct msg m;
+
+	(void)arg;
+	newroute(&m, &ex_addr, 0xd4);
+	ex_result = nl_do(ex_fd, &m);
+	return NULL;
+}
+
+static int case_exec(const char *self, const struct in6_addr *a)
+{
+	char *const args[] = { (char *)self, (char *)"fdlist", NULL };
+	struct msg m;
+	pthread_t t;
+	int base, i, seen = 0, st1 = -1, st2 = -1, e, status;
+	int inherited = count_fds();	/* what this process got at exec */
+	pid_t pid;
+
+	ex_addr = *a;
+	ex_fd = nl_open();
+	newaddr(&m, a, 0);	/* tentative, unless the shim sets NODAD */
+	e = nl_do(ex_fd, &m);
+	base = count_fds();
+	if (pthread_create(&t, NULL, ex_route, NULL))
+		die("lifecycle: pthread_create");
+	/* The shim's private socket open means the wait is on. */
+	for (i = 0; i < 2000 && !seen; i++) {
+		seen = count_fds() > base;
+		if (!seen)
+			sleep_ms(5);
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("lifecycle: fork");
+	if (pid == 0) {
+		execve(self, args, environ);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+		st1 = WEXITSTATUS(status);
+	if (posix_spawn(&pid, self, NULL, NULL, args, environ) == 0 &&
+	    waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+		st2 = WEXITSTATUS(status);
+	pthread_join(t, NULL);
+	close(ex_fd);
+	printf("lifecycle: case=exec addr=%d wait_seen=%d inherited_fds=%d "
+	       "fork_exec_child_fds=%d posix_spawn_child_fds=%d route=%d\n", e, seen,
+	       inherited, st1, st2, ex_result);
+	return 0;
+}
+
+/* Exit status: the number of descriptors open (all listed on stdout). */
+static int fdlist(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int nfds = 0;
+
+	if (!d)
+		return 100;
+	while ((e = readdir(d))) {
+		char p[64], target[256];
+		ssize_t n;
+		int fd = atoi(e->d_name);
+
+		if (e->d_name[0] == '.' || fd == dirfd(d))
+			continue;
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+		n = readlink(p, target, sizeof(target) - 1);
+		target[n > 0 ? n : 0] = '\0';
+		printf("lifecycle: fdlist: child %d has fd %d -> %s\n", (int)getpid(), fd, target);
+		nfds++;
+	}
+	closedir(d);
+	return nfds;
+}
+
+int main(int argc, char **argv)
+{
+	struct in6_addr a1, a2;
+
+	if (argc == 2 && !strcmp(argv[1], "fdlist"))
+		return fdlist();
+	if (argc < 4 || !(ifindex = if_nametoindex(argv[2])) || !parse(argv[3], &a1) ||
+	    (argc > 4 && !parse(argv[4], &a2))) {
+		fprintf(stderr, "usage: lifecycle CASE IFNAME ADDR1 [ADDR2]\n");
+		return 2;
+	}
+	alarm(60);	/* a guard against a hang */
+	if (!strcmp(argv[1], "exec"))
+		return case_exec("/proc/self/exe", &a1);
+	if (argc != 5)
+		return 2;
+	if (!strcmp(argv[1], "reuse"))
+		return case_reuse(&a1, &a2);
+	if (!strcmp(argv[1], "dup2"))
+		return case_dup2(&a1, &a2);
+	if (!strcmp(argv[1], "closerange"))
+		return case_closerange(&a1, &a2);
+	return 2;
+}

@@ -1,0 +1,451 @@
+#!/bin/sh
+# Reliability II: concurrency stress, faults during a DAD wait, descriptor
+# lifecycle. Builds tests/stress.c, tests/faults.c and tests/lifecycle.c
+# (plus TSan and ASan builds with the shim's sources compiled in, whose
+# wrappers then interpose libc as the preloaded library does) and runs them
+# in fresh namespace pairs joined by a veth with DAD on. Every assertion is
+# on what the kernel did (`ip`, strace) or what the process observed
+# (replies, return values, errno, /proc/self/fd); the shim's log is only
+# counted where the issue asks for it (retries). Run from anywhere, as root.
+set -eu
+cd "$(dirname "$0")/.."
+# shellcheck source=tests/netns/lib.sh
+. tests/netns/lib.sh
+
+require_root reliability
+require_file reliability "$SHIM"
+
+CFLAGS_T="-std=gnu99 -Wall -Wextra -Werror -O2 -pthread"
+SHIM_DEFS="-D_GNU_SOURCE -fexceptions $(pkg-config --cflags libmnl 2>/dev/null || :)"
+B=$T_TMP/bin
+mkdir -p "$B"
+
+build() {
+	_out=$1
+	shift
+	# shellcheck disable=SC2086 # flag lists are meant to split
+	if ! cc $CFLAGS_T "$@" -o "$B/$_out" >"$T_TMP/cc-$_out.log" 2>&1; then
+		fail "build $_out" "cc failed"
+		indent "$T_TMP/cc-$_out.log"
+		exit 1
+	fi
+}
+build stress tests/stress.c
+build faults tests/faults.c
+build lifecycle tests/lifecycle.c
+# shellcheck disable=SC2086
+build stress_tsan -fsanitize=thread -g $SHIM_DEFS tests/stress.c shim/*.c -lmnl -ldl
+# shellcheck disable=SC2086
+build faults_asan -fsanitize=address -g $SHIM_DEFS tests/faults.c shim/*.c -lmnl -ldl
+pass "build: stress, faults, lifecycle (+ TSan and ASan builds with the shim compiled in)"
+
+# kv FILE KEY: the value of KEY=VALUE in the program's summary line
+kv() {
+	sed -n "s/^.* $2=\([^ ]*\).*$/\1/p" "$1" | head -n 1
+}
+
+# expect FILE KEY VALUE: one err per mismatch
+expect() {
+	_v=$(kv "$1" "$2")
+	[ "$_v" = "$3" ] || err "$2=${_v:-missing}, expected $3"
+}
+
+# ran RC: the program finished by itself
+ran() {
+	[ "$1" -ne 124 ] || err "killed by the timeout guard (hang)"
+	[ "$1" -lt 128 ] || err "killed by signal $(($1 - 128))"
+}
+
+in_table() {
+	ip -n "$NS1" -6 route show table "$1" | grep -q "^$2 "
+}
+
+########################################################################
+# Concurrency
+########################################################################
+THREADS=16
+
+# final_state T: what each stress thread left behind, seen by `ip`
+final_state() {
+	_a=$(ip -n "$NS1" -6 addr show dev "$IF1" | grep -c 'inet6 fd00:a1:') || :
+	[ "$_a" -eq "$1" ] || err "$_a home addresses in the kernel, not $1"
+	_a=$(ip -n "$NS1" -6 addr show dev "$IF1" | grep -Ec 'inet6 fd00:a[23]:') || :
+	[ "$_a" -eq 0 ] || err "$_a addresses that were deleted are still there"
+	_r=$(ip -n "$NS1" -4 route show table all | grep -Ec "^192\.0\.2\.250 dev $IF1 table 1[0-9]{3} ") || :
+	[ "$_r" -eq "$1" ] || err "$_r final IPv4 routes, not $1"
+	_r=$(ip -n "$NS1" -4 route show table all | grep -c '^192\.0\.2\.') || :
+	[ "$_r" -eq "$1" ] || err "$_r IPv4 routes in 192.0.2.0/24, not $1"
+	_r=$(ip -n "$NS1" -6 route show table all |
+		grep -Ec "^fd00:b9(:0:[0-9a-f]+)?::/64 dev $IF1 table 2[0-9]{3} proto static src fd00:a1:") || :
+	[ "$_r" -eq "$1" ] || err "$_r final IPv6 source routes, not $1"
+	_r=$(ip -n "$NS1" -6 route show table all | grep -Ec '^fd00:b[23]:') || :
+	[ "$_r" -eq 0 ] || err "$_r routes that were deleted are still there"
+}
+
+# stress_checks OUT RC MIN_REQUESTS
+stress_checks() {
+	ran "$2"
+	[ "$2" -eq 0 ] || err "stress exited $2 (an invariant broke)"
+	_n=$(kv "$1" requests)
+	[ "${_n:-0}" -ge "$3" ] || err "only ${_n:-0} requests"
+	for _k in unanswered unknown duplicated mismatched lost truncated recv_errors failed; do
+		expect "$1" "$_k" 0
+	done
+	_n=$(kv "$1" answered)
+	[ "$_n" = "$(kv "$1" requests)" ] || err "answered=$_n of $(kv "$1" requests)"
+}
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "stress 0: the race is real: without the shim, tentative-source routes get EINVAL"
+out=$T_TMP/s0.out
+rc=0
+GUARD=120 in_ns "$B/stress" "$IF1" "$THREADS" 0 1 >"$out" 2>&1 || rc=$?
+stress_checks "$out" "$rc" 1
+n=$(kv "$out" tentative_routes)
+[ "${n:-0}" -gt 0 ] || err "no tentative-source routes were sent"
+expect "$out" tentative_einval "$n"
+case_end "$out" || :
+RACE_REAL=$C_ERR
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "stress 1: $THREADS threads, own and shared sockets, >= 10000 requests, DADSHIM_NODAD=0: concurrent retries, every seq answered once"
+out=$T_TMP/s1.out
+log=$T_TMP/s1.log
+rc=0
+[ -z "$RACE_REAL" ] || err "the race was not shown real in this run"
+GUARD=300 with_shim DADSHIM_NODAD=0 DADSHIM_LOG=2 "$B/stress" "$IF1" "$THREADS" 100 3 \
+	>"$out" 2>"$log" || rc=$?
+stress_checks "$out" "$rc" 10000
+n=$(kv "$out" tentative_routes)
+expect "$out" tentative_ok "$n"
+retries=$(grep -Ec 'got EINVAL with a tentative source, DAD ended after [0-9]+ ms, retry: ok$' "$log") || :
+[ "$retries" -ge 2 ] || err "$retries retries in the shim's log"
+ov=$(kv "$out" max_overlap)
+[ "${ov:-0}" -ge 2 ] || err "tentative-source routes never overlapped (max_overlap=$ov)"
+final_state "$THREADS"
+note "$(cat "$out")"
+note "retries logged: $retries"
+case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "stress 2: $THREADS threads, >= 10000 requests, default settings (NODAD set)"
+out=$T_TMP/s2.out
+log=$T_TMP/s2.log
+rc=0
+GUARD=300 with_shim "$B/stress" "$IF1" "$THREADS" 100 1 >"$out" 2>"$log" || rc=$?
+stress_checks "$out" "$rc" 10000
+expect "$out" tentative_ok "$(kv "$out" tentative_routes)"
+final_state "$THREADS"
+note "$(cat "$out")"
+case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "stress 3: ThreadSanitizer build with the shim compiled in, DADSHIM_NODAD=0: no report"
+out=$T_TMP/s3.out
+log=$T_TMP/s3.log
+rc=0
+[ -z "$RACE_REAL" ] || err "the race was not shown real in this run"
+GUARD=300 in_ns env DADSHIM_NODAD=0 DADSHIM_LOG_TARGET=stderr \
+	TSAN_OPTIONS="halt_on_error=0 exitcode=66" \
+	"$B/stress_tsan" "$IF1" "$THREADS" 20 1 >"$out" 2>"$log" || rc=$?
+[ "$rc" -ne 66 ] || err "ThreadSanitizer reported"
+stress_checks "$out" "$rc" 2000
+! grep -q 'ThreadSanitizer' "$log" || err "ThreadSanitizer output on stderr"
+expect "$out" tentative_ok "$(kv "$out" tentative_routes)"
+retries=$(grep -Ec 'DAD ended after [0-9]+ ms, retry: ok$' "$log") || :
+[ "$retries" -ge 1 ] || err "no retry happened under TSan"
+note "$(cat "$out")"
+note "retries logged: $retries"
+case_end "$out" "$log" || :
+
+########################################################################
+# Faults during a wait (all with DADSHIM_NODAD=0: the address is tentative)
+########################################################################
+FA=fd00:fa::/64
+
+# fault NAME PROG CASE ADDR [IF2] [VAR=VAL]...: run faults under the shim
+# in NS1; sets out, log, rc
+fault() {
+	_n=$1
+	_p=$2
+	_c=$3
+	_ad=$4
+	shift 4
+	_if2=""
+	if [ $# -gt 0 ] && [ "${1#*=}" = "$1" ]; then
+		_if2=$1
+		shift
+	fi
+	out=$T_TMP/$_n.out
+	log=$T_TMP/$_n.log
+	rc=0
+	# shellcheck disable=SC2086 # _if2 is one word or nothing
+	with_shim DADSHIM_NODAD=0 "$@" "$_p" "$_c" "$IF1" "$_ad" $_if2 \
+		>"$out" 2>"$log" || rc=$?
+	ran "$rc"
+	[ "$rc" -eq 0 ] || err "faults exited $rc"
+}
+
+# unshimmed NAME CASE ADDR: the same program without the shim
+unshimmed() {
+	out=$T_TMP/$1.out
+	rc=0
+	in_ns "$B/faults" "$2" "$IF1" "$3" >"$out" 2>&1 || rc=$?
+	ran "$rc"
+}
+
+fds_same() {
+	[ "$(kv "$1" fds_before)" = "$(kv "$1" fds_after)" ] ||
+		err "descriptors: $(kv "$1" fds_before) before, $(kv "$1" fds_after) after"
+}
+
+# second_link: XA (up) in NS1, its peer XB down in NS1: no carrier, so DAD
+# on XA never ends and only the fault can end the wait
+second_link() {
+	XA="dxa$$x$T_SEQ"
+	XB="dxb$$x$T_SEQ"
+	ip -n "$NS1" link add "$XA" type veth peer name "$XB" &&
+		ip netns exec "$NS1" sh -c "echo 1 > /proc/sys/net/ipv6/conf/$XA/accept_dad" &&
+		ip -n "$NS1" link set "$XA" up
+}
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "fault 0: the race is real (no shim: EINVAL); with the shim the route is installed, no descriptor left"
+unshimmed f0a plain fd00:f0::1
+expect "$out" result EINVAL
+fault f0 "$B/faults" plain fd00:f0::2
+expect "$out" result ok
+fds_same "$out"
+in_table 230 "$FA" || err "route not in table 230"
+case_end "$out" "$log" || :
+RACE_REAL=$C_ERR
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "fault 1: DAD fails (the peer has the address): the original EINVAL, no descriptor left"
+ip -n "$NS2" -6 addr add fd00:f1::1/128 dev "$IF2" nodad || err "peer address"
+fault f1 "$B/faults" plain fd00:f1::1
+expect "$out" result EINVAL
+fds_same "$out"
+ip -n "$NS1" -6 addr show dev "$IF1" | grep 'inet6 fd00:f1::1/' | grep -q dadfailed ||
+	err "the kernel does not list the address as dadfailed"
+[ -z "$(route_in_table "$NS1" 230)" ] || err "table 230 not empty"
+case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "fault 2: no carrier, DADSHIM_WAIT_MS=1000: the bound ends the wait with the original EINVAL"
+ip -n "$NS2" link set "$IF2" down || err "peer down"
+_k=0
+while ! ip -n "$NS1" link show dev "$IF1" | grep -q NO-CARRIER && [ $_k -lt 100 ]; do
+	sleep 0.05
+	_k=$((_k + 1))
+done
+GUARD=30 fault f2 "$B/faults" plain fd00:f2::1 DADSHIM_WAIT_MS=1000
+expect "$out" result EINVAL
+expect "$out" wait_seen 1
+fds_same "$out"
+is_tentative "$NS1" "$IF1" fd00:f2::1 || err "the address is not tentative: DAD did end"
+case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "fault 3: the address is deleted during the wait (DADSHIM_WAIT_MS=60000, guard 30 s): the original EINVAL"
+second_link || err "second link"
+GUARD=30 fault f3 "$B/faults" deladdr fd00:f3::1 "$XA" DADSHIM_WAIT_MS=60000
+expect "$out" result EINVAL
+expect "$out" wait_seen 1
+fds_same "$out"
+! ip -n "$NS1" -6 addr show | grep -q 'inet6 fd00:f3::1/' || err "the address is still there"
+case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "fault 4: the interface is deleted during the wait (DADSHIM_WAIT_MS=60000, guard 30 s): the original EINVAL"
+second_link || err "second link"
+GUARD=30 fault f4 "$B/faults" dellink fd00:f4::1 "$XA" DADSHIM_WAIT_MS=60000
+expect "$out" result EINVAL
+expect "$out" wait_seen 1
+fds_same "$out"
+! ip -n "$NS1" link show dev "$XA" >/dev/null 2>&1 || err "$XA still exists"
+case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "fault 5: SIGUSR1 x3 (no SA_RESTART) during the wait does not cut it short: the route is installed"
+[ -z "$RACE_REAL" ] || err "the race was not shown real in this run"
+unshimmed f5a sigwait fd00:f5::1
+expect "$out" result EINVAL
+fault f5 "$B/faults" sigwait fd00:f5::2
+expect "$out" result ok
+expect "$out" wait_seen 1
+expect "$out" signals 3
+fds_same "$out"
+in_table 230 "$FA" || err "route not in table 230"
+case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "fault 6: a signal during a blocking recv on an empty held socket: EINTR, as without the shim"
+unshimmed f6a sigrecv fd00:f6::1
+expect "$out" result recv-failed
+expect "$out" recv_errno EINTR
+expect "$out" signals 1
+base=$(cat "$out")
+tr=$T_TMP/f6.tr
+out=$T_TMP/f6.out
+rc=0
+shim_trace "$tr" DADSHIM_NODAD=0 -- "$B/faults" sigrecv "$IF1" fd00:f6::2 >"$out" 2>&1 || rc=$?
+ran "$rc"
+expect "$out" result recv-failed
+expect "$out" recv_errno EINTR
+expect "$out" signals 1
+# The kernel saw the shim's blocking peek interrupted: the held path ran.
+trace_all "$tr" | grep -E '^recvfrom\(.*MSG_PEEK\|MSG_TRUNC.*= (\? ERESTARTSYS|-1 EINTR)' \
+	>/dev/null || err "no interrupted MSG_PEEK in the trace: the held path did not run"
+note "without the shim: $base"
+case_end "$out" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "fault 7: pthread_cancel of the waiting thread: private socket closed, netlink then works from another thread"
+fault f7 "$B/faults" cancel fd00:f7::1
+expect "$out" result cancelled
+expect "$out" wait_seen 1
+expect "$out" after ok
+fds_same "$out"
+in_table 230 fd00:fb::/64 || err "the main thread's route is not in table 230"
+case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "fault 8: fork() from another thread during the wait: the child adds a route through the shim and exits 0"
+[ -z "$RACE_REAL" ] || err "the race was not shown real in this run"
+unshimmed f8a fork fd00:f8::1
+expect "$out" result EINVAL
+fault f8 "$B/faults" fork fd00:f8::11
+expect "$out" result ok
+expect "$out" wait_seen 1
+expect "$out" child 0
+fds_same "$out"
+in_table 230 "$FA" || err "the waiter's route is not in table 230"
+in_table 230 fd00:fc::/64 || err "the child's route is not in table 230"
+case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "fault 9: another thread closes the socket during the wait: the waiter gets EBADF, no crash"
+fault f9 "$B/faults" close fd00:f9::1
+expect "$out" result recv-failed
+expect "$out" recv_errno EBADF
+expect "$out" wait_seen 1
+fds_same "$out"
+case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "fault 10: the EINVAL is read only after DAD ended (busy reader): the route is installed"
+unshimmed f10a late fd00:fa0::1
+expect "$out" result EINVAL
+fault f10 "$B/faults" late fd00:fa0::2
+expect "$out" result ok
+in_table 230 "$FA" || err "route not in table 230"
+case_end "$out" "$log" || :
+
+# The same faults in the ASan build (the shim compiled in): no leak, no
+# error. fork is left out: LeakSanitizer in the child counts the buffer of
+# the parent's waiting thread, which the child never had.
+for fc in plain:ok deladdr:EINVAL cancel:cancelled close:recv-failed; do
+	c=${fc%%:*}
+	want=${fc#*:}
+	setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+	case_begin "fault ASan: $c: no AddressSanitizer/LeakSanitizer report"
+	if2=""
+	if [ "$c" = deladdr ]; then
+		second_link || err "second link"
+		if2=$XA
+	fi
+	out=$T_TMP/asan-$c.out
+	log=$T_TMP/asan-$c.log
+	rc=0
+	# shellcheck disable=SC2086 # if2 is one word or nothing
+	GUARD=60 in_ns env DADSHIM_NODAD=0 DADSHIM_WAIT_MS=20000 DADSHIM_LOG_TARGET=stderr \
+		ASAN_OPTIONS=detect_leaks=1:exitcode=23 \
+		"$B/faults_asan" "$c" "$IF1" fd00:a5a::1 $if2 >"$out" 2>"$log" || rc=$?
+	ran "$rc"
+	[ "$rc" -ne 23 ] || err "AddressSanitizer reported"
+	! grep -Eq 'ERROR: (AddressSanitizer|LeakSanitizer)' "$log" || err "sanitizer report on stderr"
+	expect "$out" result "$want"
+	fds_same "$out"
+	case_end "$out" "$log" || :
+done
+
+########################################################################
+# Descriptor lifecycle
+########################################################################
+# nodad_in NS ADDR: the kernel lists ADDR with the nodad flag
+nodad_in() {
+	ip -n "$1" -6 addr show | grep "inet6 $2/" | grep -q nodad
+}
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "lifecycle 1: netlink number reused for UDP (bytes never rewritten), then for netlink (NODAD again)"
+out=$T_TMP/l1a.out
+rc=0
+in_ns "$B/lifecycle" reuse "$IF1" fd00:11::1 fd00:11::2 >"$out" 2>&1 || rc=$?
+ran "$rc"
+! nodad_in "$NS1" fd00:11::1 || err "without the shim the kernel got NODAD"
+out=$T_TMP/l1.out
+log=$T_TMP/l1.log
+rc=0
+with_shim "$B/lifecycle" reuse "$IF1" fd00:11::3 fd00:11::4 >"$out" 2>"$log" || rc=$?
+ran "$rc"
+n=$(kv "$out" number)
+expect "$out" udp_number "$n"
+expect "$out" netlink_again_number "$n"
+expect "$out" udp_unchanged 4
+expect "$out" addr1 0
+expect "$out" addr2 0
+nodad_in "$NS1" fd00:11::3 || err "first netlink socket: no NODAD in the kernel"
+nodad_in "$NS1" fd00:11::4 || err "netlink again on the number: no NODAD in the kernel"
+case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "lifecycle 2: dup2 of UDP over a netlink socket with a held route, and of netlink over UDP"
+out=$T_TMP/l2.out
+log=$T_TMP/l2.log
+rc=0
+with_shim "$B/lifecycle" dup2 "$IF1" fd00:12::1 fd00:12::2 >"$out" 2>"$log" || rc=$?
+ran "$rc"
+expect "$out" udp_unchanged 4
+expect "$out" udp_received_as_sent 1
+expect "$out" addr1 0
+expect "$out" addr2 0
+in_table 231 fd00:d1::/64 || err "the held route is not in table 231"
+nodad_in "$NS1" fd00:12::2 || err "netlink dup2'ed over UDP: no NODAD in the kernel"
+case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "lifecycle 3: close_range behind the shim's back: numbers reused as file/unix socket untouched; netlink again works"
+out=$T_TMP/l3.out
+log=$T_TMP/l3.log
+rc=0
+with_shim "$B/lifecycle" closerange "$IF1" fd00:13::1 fd00:13::2 >"$out" 2>"$log" || rc=$?
+ran "$rc"
+expect "$out" reused_as "$(kv "$out" numbers)"
+expect "$out" file_unchanged 1
+expect "$out" held_number_read_as_file 1
+expect "$out" unix_unchanged 1
+expect "$out" netlink_again_number "$(kv "$out" numbers | cut -d, -f1)"
+expect "$out" addr2 0
+expect "$out" route 0
+nodad_in "$NS1" fd00:13::2 || err "netlink after close_range: no NODAD in the kernel"
+in_table 231 fd00:d3::/64 || err "route not in table 231"
+case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "lifecycle 4: exec (fork+execve, posix_spawn) during a DAD wait: the child has only what the parent inherited"
+out=$T_TMP/l4.out
+log=$T_TMP/l4.log
+rc=0
+with_shim DADSHIM_NODAD=0 "$B/lifecycle" exec "$IF1" fd00:14::1 >"$out" 2>"$log" || rc=$?
+ran "$rc"
+expect "$out" wait_seen 1
+n=$(kv "$out" inherited_fds)
+expect "$out" fork_exec_child_fds "$n"
+expect "$out" posix_spawn_child_fds "$n"
+expect "$out" route 0
+in_table 231 fd00:d4::/64 || err "route not in table 231"
+case_end "$out" "$log" || :
+
+finish
