@@ -3,7 +3,8 @@
 # kernel's original EINVAL ("Invalid source address"): DAD failure (the
 # address already lives on the peer) and a link that never had carrier (DAD
 # never ends; DADSHIM_WAIT_MS=1500 bounds the wait). Guarded by `timeout`; the
-# shim's log says why.
+# shim's log says why. And an EINVAL whose cause is not a tentative source
+# (the address does not exist) comes back at once, without a resend.
 set -eu
 # shellcheck source=tests/netns/lib.sh
 . tests/netns/lib.sh
@@ -60,5 +61,15 @@ GUARD=30 e_route e2 "$E2" DADSHIM_WAIT_MS=1500
 is_tentative "$NS1" "$IF1" "$E2" || err "$E2 no longer tentative: DAD did end"
 shim_log "$out" | grep -q "src $E2 table 220 got EINVAL with a tentative source, no DAD end within [0-9]* ms, original error returned" ||
 	err "the log does not say the wait ran out"
+case_end "$out" || :
+
+# 3. EINVAL for another reason: no such address anywhere in the namespace.
+# The shim looks, finds nothing tentative, and hands the error back at once.
+E3=2001:db8:e::3
+case_begin "e3: source absent (EINVAL for another reason): the original EINVAL, no resend"
+ip -n "$NS1" -6 addr show | grep -q "inet6 $E3/" && err "$E3 unexpectedly present"
+GUARD=30 e_route e3 "$E3"
+shim_log "$out" | grep -q "src $E3 table 220 got EINVAL, source not tentative, original error returned" ||
+	err "the log does not say the source was not tentative"
 case_end "$out" || :
 finish
