@@ -27,7 +27,7 @@ CORE_SRCS := shim/nlwalk.c shim/rewrite.c shim/inspect.c shim/settings.c
 SHIM_HDRS := $(wildcard shim/*.h)
 LIB       := shim/libdadshim.so
 
-SHIM_CFLAGS := $(WARN) -fexceptions -fPIC -fvisibility=hidden -D_GNU_SOURCE $(MNL_CFLAGS)
+SHIM_CFLAGS := $(WARN) -fPIC -fvisibility=hidden -D_GNU_SOURCE $(MNL_CFLAGS)
 # On stretch dlsym and pthread_once live in libdl and libpthread (since
 # glibc 2.34 in libc, which leaves these two as stubs): keep them NEEDED.
 SHIM_LIBS := -Wl,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 -Wl,--as-needed

@@ -1,6 +1,10 @@
 /* compat.h - keeps the library loadable on Debian stretch (glibc 2.24).
  * Built on a newer glibc, references to functions that moved into libc in
- * 2.34 would bind to their new GLIBC_2.34 versions; pin the old ones. */
+ * 2.34 would bind to their new GLIBC_2.34 versions; pin the old ones (on
+ * stretch they are in libdl and libpthread, which the library NEEDs).
+ * The __pthread_*cancel* ones are what pthread_cleanup_push() calls in C
+ * without -fexceptions: that keeps libgcc_s out of every process the shim
+ * is loaded into (glibc loads it itself if a thread is ever cancelled). */
 #ifndef DADSHIM_COMPAT_H
 #define DADSHIM_COMPAT_H
 
@@ -9,6 +13,9 @@
 #if defined(__x86_64__) && defined(__GLIBC__)
 __asm__(".symver dlsym,dlsym@GLIBC_2.2.5");
 __asm__(".symver pthread_once,pthread_once@GLIBC_2.2.5");
+__asm__(".symver __pthread_register_cancel,__pthread_register_cancel@GLIBC_2.3.3");
+__asm__(".symver __pthread_unregister_cancel,__pthread_unregister_cancel@GLIBC_2.3.3");
+__asm__(".symver __pthread_unwind_next,__pthread_unwind_next@GLIBC_2.3.3");
 #endif
 
 /* pthread_atfork() is not in any shared glibc before 2.34 (it came from

@@ -26,6 +26,11 @@ void log_setup(const struct settings *s)
 	to_stderr = s->log_stderr;
 }
 
+int shim_log_on(int lvl)
+{
+	return lvl <= level && lvl >= LV_ERRORS;
+}
+
 static const int severity[] = {
 	[LV_ERRORS] = LOG_ERR, [LV_ACTIONS] = LOG_NOTICE, [LV_DEBUG] = LOG_DEBUG,
 };
@@ -84,7 +89,7 @@ void shim_log(int lvl, const char *fmt, ...)
 	va_list ap;
 	size_t n;
 
-	if (lvl > level || lvl < LV_ERRORS)
+	if (!shim_log_on(lvl))
 		return;
 	va_start(ap, fmt);
 	n = format_line(line, sizeof(line), fmt, ap);

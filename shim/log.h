@@ -7,6 +7,10 @@
 /* Takes the level and target from @s. */
 void log_setup(const struct settings *s);
 
+/* Returns 1 when a line at @level would be written: lets callers skip
+ * formatting addresses nobody will read. */
+int shim_log_on(int level);
+
 /* Logs at @level (LV_ERRORS, LV_ACTIONS, LV_DEBUG) when the setting
  * allows it.  Never changes errno, never blocks. */
 void shim_log(int level, const char *fmt, ...)

@@ -81,6 +81,8 @@ static void log_outcome(const struct held *h, enum dad_wait_result r,
 {
 	char dst[INET6_ADDRSTRLEN + 4], src[INET6_ADDRSTRLEN];
 
+	if (!shim_log_on(LV_ACTIONS))
+		return;
 	route_text(&h->req, dst, sizeof(dst), src, sizeof(src));
 	if (r == DADW_NOT_TENTATIVE)
 		shim_log(LV_ACTIONS, "route %s src %s table %u got EINVAL, source not tentative, %s",

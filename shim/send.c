@@ -129,6 +129,8 @@ static void log_sites(const struct plan *p)
 	char a[INET6_ADDRSTRLEN];
 	int i;
 
+	if (!shim_log_on(LV_ACTIONS))
+		return;
 	for (i = 0; i < p->nsites && i < SITES; i++) {
 		const struct nodad_site *s = &p->sites[i];
 
