@@ -73,7 +73,8 @@ int reply_head_parse(const void *buf, size_t have, size_t total,
 
 	if (have < REPLY_HEAD_LEN || have > total)
 		return 0;
-	if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_len < REPLY_HEAD_LEN)
+	if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_len < REPLY_HEAD_LEN ||
+	    nlh->nlmsg_len > total)
 		return 0;
 	/* One message per datagram: the kernel acks each request in an skb
 	 * of its own, so anything else is not an ack we could replace. */

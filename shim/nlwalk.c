@@ -31,6 +31,7 @@ int nlwalk(const void *buf, size_t len, nlwalk_fn fn, void *data)
 void nl_attr_table(const struct nlmsghdr *nlh, size_t hdrlen,
 		   const struct nlattr **tb, unsigned max)
 {
+	const char *end = (const char *)nlh + nlh->nlmsg_len;
 	const struct nlattr *attr;
 	unsigned i;
 
@@ -38,8 +39,12 @@ void nl_attr_table(const struct nlmsghdr *nlh, size_t hdrlen,
 		tb[i] = NULL;
 	/* Like the kernel's nla_parse(): the last of duplicates wins, and the
 	 * walk stops at the first attribute whose length does not fit (the
-	 * kernel ignores what follows it too). */
-	mnl_attr_for_each(attr, nlh, hdrlen) {
+	 * kernel ignores what follows it too).  Bounded by nlmsg_len itself,
+	 * as nlmsg_attrlen() is: libmnl's mnl_attr_for_each() runs to
+	 * MNL_ALIGN(nlmsg_len), up to 3 bytes past an unpadded last message. */
+	for (attr = mnl_nlmsg_get_payload_offset(nlh, hdrlen);
+	     mnl_attr_ok(attr, (int)(end - (const char *)attr));
+	     attr = mnl_attr_next(attr)) {
 		uint16_t type = mnl_attr_get_type(attr);
 
 		if (type <= max)

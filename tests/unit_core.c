@@ -303,6 +303,32 @@ static void test_malformed(void)
 
 	CHECK(nodad_scan(NULL, 0, s, 2) == -1 && nodad_rewrite(NULL, 0) == 0,
 	      "empty buffer");
+
+	/* The last message unpadded (nlmsg_len 30): an IFA_FLAGS whose
+	 * nla_len (8) reaches past nlmsg_len is not an attribute, as for the
+	 * kernel; nothing past byte 30 may be read or written. */
+	{
+		unsigned char *m = malloc(30);
+		struct nlmsghdr *h = (struct nlmsghdr *)m;
+		struct ifaddrmsg *ifa = (struct ifaddrmsg *)(m + NLMSG_HDRLEN);
+		struct nlattr *fa = (struct nlattr *)(m + 24);
+		unsigned char keep[30];
+
+		memset(m, 0, 30);
+		h->nlmsg_len = 30;
+		h->nlmsg_type = RTM_NEWADDR;
+		h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+		ifa->ifa_family = AF_INET6;
+		ifa->ifa_prefixlen = 128;
+		ifa->ifa_index = 3;
+		fa->nla_len = 8;
+		fa->nla_type = IFA_FLAGS;
+		memcpy(keep, m, 30);
+		CHECK(nodad_scan(m, 30, s, 2) == 1 && nodad_rewrite(m, 30) == 1 &&
+		      m[18] == IFA_F_NODAD && memcmp(m + 19, keep + 19, 11) == 0,
+		      "attribute past an unaligned nlmsg_len is ignored");
+		free(m);
+	}
 	CHECK(nodad_scan(in, n, NULL, 0) == 1, "counting without describing");
 }
 
@@ -364,6 +390,10 @@ static void test_replies(void)
 	CHECK(reply_head_parse(buf, REPLY_HEAD_LEN - 1, n, &rh) == 0, "too little peeked");
 	CHECK(reply_head_parse(buf, REPLY_HEAD_LEN, n + 36, &rh) == 0,
 	      "a second message in the datagram: not a lone ack");
+	((struct nlmsghdr *)buf)->nlmsg_len = (uint32_t)n + 3;
+	CHECK(reply_head_parse(buf, REPLY_HEAD_LEN, n, &rh) == 0,
+	      "nlmsg_len beyond the datagram: not a complete reply");
+	((struct nlmsghdr *)buf)->nlmsg_len = (uint32_t)n;
 	n = make_error(buf, req, sizeof(req), 0);
 	CHECK(n == 36 && reply_head_parse(buf, REPLY_HEAD_LEN, n, &rh) == 1 && rh.error == 0,
 	      "ACK parsed");

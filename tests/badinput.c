@@ -1,0 +1,322 @@
+/*
+ * badinput - bad and unusual arguments through the real libc entry points
+ * that dadshim wraps, on NETLINK_ROUTE sockets and on descriptors that are
+ * not.  Prints one line per case (return value, errno, and what a receive
+ * reported); tests/badinput.sh runs it with and without the shim, under
+ * strace, and compares the lines and the bytes the kernel received.
+ *
+ * Run it in a throwaway network namespace: it adds IPv6 addresses and a
+ * route on lo (ifindex 1).  stdout is unbuffered so that each case's line
+ * follows that case's system calls in a trace.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+/* strongSwan 5.5.1's RTM_NEWADDR (the reference's vector, on lo), its
+ * source route, and the same route with a source nobody holds. */
+static const char addr_hex[] =
+	"4000000014000506cf000000410c00000a800000010000001400020020010db8"
+	"d800005200000000000000011400060000000000ffffffff0000000000000000";
+static const char route_hex[] =
+	"4c00000018000506d0000000410c00000a000000dc0400010000000014000100"
+	"000000000000000000000000000000001400070020010db8d800005200000000"
+	"000000010800040001000000";
+static const char route_nosrc_hex[] =
+	"4c00000018000506d1000000410c00000a000000dc0400010000000014000100"
+	"000000000000000000000000000000001400070020010db8d800005200000000"
+	"000000990800040001000000";
+/* An IPv4 RTM_NEWADDR (192.0.2.1/24 on lo), for mixed datagrams. */
+static const char addr4_hex[] =
+	"2800000014000506d2000000410c00000218000001000000080002" "00c0000201"
+	"08000100c0000201";
+
+static const struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+
+static size_t unhex(const char *hex, unsigned char *out)
+{
+	size_t n = strlen(hex) / 2, i;
+
+	for (i = 0; i < n; i++) {
+		unsigned v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			exit(2);
+		out[i] = (unsigned char)v;
+	}
+	return n;
+}
+
+static void set_seq(unsigned char *msg, uint32_t seq)
+{
+	memcpy(msg + 8, &seq, 4);
+}
+
+static int nl(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd < 0) {
+		perror("socket");
+		exit(2);
+	}
+	return fd;
+}
+
+/* One line per case: the name, the return value and errno (when it
+ * failed), then what the case adds. */
+static void report(const char *name, ssize_t ret, int err, const char *extra)
+{
+	if (ret < 0)
+		printf("case %s: ret=%zd errno=%d (%s)%s%s\n", name, ret, err,
+		       strerror(err), *extra ? " " : "", extra);
+	else
+		printf("case %s: ret=%zd%s%s\n", name, ret, *extra ? " " : "", extra);
+}
+
+/* Reads the reply to the last request and describes it: type and, for
+ * NLMSG_ERROR, the error code. */
+static void reply(const char *name, int fd)
+{
+	unsigned char buf[8192];
+	char extra[96];
+	ssize_t n = recv(fd, buf, sizeof(buf), 0);
+	int e = errno;
+	uint16_t type = 0;
+	int32_t error = 0;
+
+	extra[0] = '\0';
+	if (n >= 16) {
+		memcpy(&type, buf + 4, 2);
+		if (type == NLMSG_ERROR && n >= 20)
+			memcpy(&error, buf + 16, 4);
+		snprintf(extra, sizeof(extra), "type=%u error=%d", type, error);
+	}
+	report(name, n, e, extra);
+}
+
+static void send_case(const char *name, int fd, const void *buf, size_t len)
+{
+	ssize_t r = sendto(fd, buf, len, 0, (const struct sockaddr *)&kernel,
+			   sizeof(kernel));
+
+	report(name, r, errno, "");
+}
+
+int main(void)
+{
+	unsigned char addr[64], route[76], nosrc[76], addr4[40], buf[512], small[16];
+	size_t al = unhex(addr_hex, addr), rl = unhex(route_hex, route);
+	size_t a4 = unhex(addr4_hex, addr4);
+	struct msghdr m;
+	struct iovec iov[6];
+	char extra[96];
+	int fd, pfd[2], devnull;
+	ssize_t r;
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	unhex(route_nosrc_hex, nosrc);
+
+	/* ---- sends that are not a well-formed datagram ---- */
+	fd = nl();
+	r = send(fd, NULL, 0, 0);
+	report("send-null-0", r, errno, "");
+	r = sendto(fd, NULL, 0, 0, (const struct sockaddr *)&kernel, sizeof(kernel));
+	report("sendto-null-0", r, errno, "");
+	r = write(fd, addr, 0);
+	report("write-0", r, errno, "");
+	send_case("shorter-than-header", fd, addr, 10);
+	memcpy(buf, addr, al);
+	buf[0] = 8;	/* nlmsg_len below a header */
+	send_case("nlmsg_len-below-header", fd, buf, al);
+	memcpy(buf, addr, al);
+	buf[0] = 200;	/* nlmsg_len beyond the buffer */
+	send_case("nlmsg_len-beyond-buffer", fd, buf, al);
+	memcpy(buf, addr, al);
+	buf[0] = 20;	/* cut inside its ifaddrmsg */
+	set_seq(buf, 0x101);
+	send_case("newaddr-cut-in-ifaddrmsg", fd, buf, 20);
+	reply("newaddr-cut-in-ifaddrmsg-reply", fd);
+	memcpy(buf, addr, al);
+	memset(buf + al, 0xee, 7);	/* trailing garbage */
+	send_case("trailing-garbage", fd, buf, al + 7);
+	close(fd);
+
+	/* Attributes with impossible lengths: framed, so the shim sets
+	 * NODAD; the kernel stops at the attribute and refuses. */
+	fd = nl();
+	memcpy(buf, addr, al);
+	buf[24] = 0xff;	/* IFA_LOCAL's nla_len beyond the message */
+	set_seq(buf, 0x102);
+	send_case("attr-len-beyond-message", fd, buf, al);
+	reply("attr-len-beyond-message-reply", fd);
+	memcpy(buf, addr, al);
+	buf[24] = 2;	/* below an attribute header */
+	set_seq(buf, 0x103);
+	send_case("attr-len-below-header", fd, buf, al);
+	reply("attr-len-below-header-reply", fd);
+	close(fd);
+
+	/* ---- sendmsg: NULL, empty, zero-length iovecs, a split header ---- */
+	fd = nl();
+	r = sendmsg(fd, NULL, 0);
+	report("sendmsg-null-msghdr", r, errno, "");
+	memset(&m, 0, sizeof(m));
+	m.msg_name = (void *)&kernel;
+	m.msg_namelen = sizeof(kernel);
+	r = sendmsg(fd, &m, 0);
+	report("sendmsg-no-iovec", r, errno, "");
+	iov[0].iov_base = addr;
+	iov[0].iov_len = 0;
+	iov[1].iov_base = NULL;
+	iov[1].iov_len = 0;
+	m.msg_iov = iov;
+	m.msg_iovlen = 2;
+	r = sendmsg(fd, &m, 0);
+	report("sendmsg-zero-length-iovecs", r, errno, "");
+	iov[0].iov_base = NULL;
+	iov[0].iov_len = 16;
+	m.msg_iovlen = 1;
+	r = sendmsg(fd, &m, 0);
+	report("sendmsg-null-iov-base", r, errno, "");
+	/* The 5.5.1 RTM_NEWADDR (for 2001:db8:d800:52::3) split inside its
+	 * nlmsghdr and inside its ifaddrmsg, zero-length entries after: the
+	 * kernel gathers one datagram, and it must get NODAD. */
+	memcpy(buf, addr, al);
+	buf[43] = 3;
+	set_seq(buf, 0x105);
+	iov[0].iov_base = buf;
+	iov[0].iov_len = 10;
+	iov[1].iov_base = buf + 10;
+	iov[1].iov_len = 9;
+	iov[2].iov_base = buf + 19;
+	iov[2].iov_len = al - 19;
+	iov[3].iov_base = buf;
+	iov[3].iov_len = 0;
+	iov[4].iov_base = NULL;
+	iov[4].iov_len = 0;
+	m.msg_iov = iov;
+	m.msg_iovlen = 5;
+	r = sendmsg(fd, &m, 0);
+	report("sendmsg-split-newaddr", r, errno, "");
+	reply("sendmsg-split-newaddr-reply", fd);
+	/* The same (for ::4) with zero-length entries first and between
+	 * (strace cannot dump these bytes: the kernel's view tells). */
+	memcpy(buf + 64, addr, al);
+	buf[64 + 43] = 4;
+	set_seq(buf + 64, 0x106);
+	iov[0].iov_base = buf + 64;
+	iov[0].iov_len = 0;
+	iov[1].iov_base = buf + 64;
+	iov[1].iov_len = 10;
+	iov[2].iov_base = NULL;
+	iov[2].iov_len = 0;
+	iov[3].iov_base = buf + 74;
+	iov[3].iov_len = 9;
+	iov[4].iov_base = buf + 83;
+	iov[4].iov_len = al - 19;
+	m.msg_iovlen = 5;
+	r = sendmsg(fd, &m, 0);
+	report("sendmsg-split-zero-first", r, errno, "");
+	reply("sendmsg-split-zero-first-reply", fd);
+	close(fd);
+
+	/* ---- several messages in one send: an IPv6 RTM_NEWADDR (for
+	 * 2001:db8:d800:52::2, must get NODAD), an IPv4 one, a route ---- */
+	fd = nl();
+	memcpy(buf, addr, al);
+	buf[43] = 2;
+	memcpy(buf + al, addr4, a4);
+	memcpy(buf + al + a4, route, rl);
+	set_seq(buf + al + a4, 0x104);
+	send_case("several-messages", fd, buf, al + a4 + rl);
+	reply("several-messages-reply-1", fd);
+	reply("several-messages-reply-2", fd);
+	reply("several-messages-reply-3", fd);
+	close(fd);
+
+	/* ---- descriptors that are not NETLINK_ROUTE sockets ---- */
+	r = sendto(-1, addr, al, 0, (const struct sockaddr *)&kernel, sizeof(kernel));
+	report("sendto-fd-minus-1", r, errno, "");
+	r = sendto(1000000, addr, al, 0, (const struct sockaddr *)&kernel, sizeof(kernel));
+	report("sendto-fd-huge", r, errno, "");
+	r = recv(-1, buf, sizeof(buf), 0);
+	report("recv-fd-minus-1", r, errno, "");
+	fd = nl();
+	close(fd);
+	r = sendto(fd, addr, al, 0, (const struct sockaddr *)&kernel, sizeof(kernel));
+	report("sendto-closed-fd", r, errno, "");
+	if (pipe(pfd) != 0)
+		return 2;
+	r = sendto(pfd[1], addr, al, 0, (const struct sockaddr *)&kernel, sizeof(kernel));
+	report("sendto-pipe", r, errno, "");
+	r = write(pfd[1], addr, al);
+	report("write-pipe", r, errno, "");
+	r = read(pfd[0], buf, sizeof(buf));
+	report("read-pipe", r, errno, "");
+	close(pfd[0]);
+	close(pfd[1]);
+	devnull = open("/dev/null", O_WRONLY);
+	r = sendmsg(devnull, &m, 0);
+	report("sendmsg-devnull", r, errno, "");
+	close(devnull);
+
+	/* ---- receives ---- */
+	fd = nl();
+	r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	report("recv-dontwait-empty", r, errno, "");
+	r = recv(fd, NULL, 0, MSG_DONTWAIT);
+	report("recv-null-0-dontwait-empty", r, errno, "");
+	close(fd);
+
+	/* The 5.5.1 pair on lo: the address (no DAD on lo), then its route,
+	 * held by the shim until its ACK has been read. */
+	fd = nl();
+	send_case("addr-on-lo", fd, addr, al);
+	reply("addr-on-lo-reply", fd);
+	send_case("route-on-lo", fd, route, rl);
+	/* iproute2's way of sizing a reply: a peek with an empty iovec. */
+	memset(&m, 0, sizeof(m));
+	iov[0].iov_base = NULL;
+	iov[0].iov_len = 0;
+	m.msg_iov = iov;
+	m.msg_iovlen = 1;
+	r = recvmsg(fd, &m, MSG_PEEK | MSG_TRUNC);
+	snprintf(extra, sizeof(extra), "msg_flags=%#x", (unsigned)m.msg_flags);
+	report("recvmsg-peek-empty-iovec", r, errno, extra);
+	reply("route-on-lo-reply", fd);
+	r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	report("recv-dontwait-after-reply", r, errno, "");
+	close(fd);
+
+	/* A route whose source nobody holds: EINVAL, read into buffers too
+	 * small for it (MSG_TRUNC reports the real length). */
+	fd = nl();
+	send_case("route-absent-src", fd, nosrc, sizeof(nosrc));
+	r = recv(fd, small, sizeof(small), MSG_PEEK | MSG_TRUNC);
+	report("recv-peek-trunc-16", r, errno, "");
+	memset(&m, 0, sizeof(m));
+	iov[0].iov_base = small;
+	iov[0].iov_len = sizeof(small);
+	m.msg_iov = iov;
+	m.msg_iovlen = 1;
+	r = recvmsg(fd, &m, 0);
+	snprintf(extra, sizeof(extra), "msg_flags=%#x type=%u", (unsigned)m.msg_flags,
+		 r >= 16 ? (unsigned)(small[4] | small[5] << 8) : 0u);
+	report("recvmsg-16-of-reply", r, errno, extra);
+	r = recv(fd, small, sizeof(small), MSG_DONTWAIT | MSG_TRUNC);
+	report("recv-dontwait-after-truncated", r, errno, "");
+	send_case("route-absent-src-again", fd, nosrc, sizeof(nosrc));
+	r = recv(fd, small, 0, MSG_TRUNC);
+	report("recv-0-trunc", r, errno, "");
+	close(fd);
+	return 0;
+}

@@ -1,0 +1,151 @@
+#!/bin/sh
+# The unit tests and strongSwan 5.5.1's netlink pattern (tests/charon551)
+# under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).
+#
+# - unit_core and the pure core, built with -fsanitize=address,undefined
+#   -fno-sanitize-recover=all: must pass and report nothing;
+# - charon551 with the shim's sources linked straight into the same
+#   sanitized executable (its wrappers then interpose libc exactly as a
+#   preload does, and every line of the shim is instrumented), run against
+#   the real race (veth in namespaces, DAD on): first a sanitized charon551
+#   without the shim must fail to install the source route (the race is
+#   real, in this run), then with the shim, by the retry path
+#   (DADSHIM_NODAD=0, blocking and --parallel readers) and by the default
+#   NODAD path, the kernel must hold the route in table 220 with the
+#   virtual IP as source, and the sanitizers must stay silent.
+#
+# Run from the repository root as root: sh tests/sanitize.sh
+set -eu
+# shellcheck source=tests/netns/lib.sh
+. tests/netns/lib.sh
+
+CC=${SANITIZE_CC:-cc}
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+CFLAGS="-std=gnu99 -Wall -Wextra -Werror -D_GNU_SOURCE -g -O1"
+MNL_CFLAGS=$(pkg-config --cflags libmnl 2>/dev/null || :)
+MNL_LIBS=$(pkg-config --libs libmnl 2>/dev/null || echo -lmnl)
+# shellcheck disable=SC2016 # $(...) here is make's
+srcs() {
+	make -s --no-print-directory --eval "dadshim-print: ; @echo \$($1)" dadshim-print
+}
+CORE=$(srcs CORE_SRCS)
+SHIM_SRCS=$(srcs SHIM_SRCS)
+B=$T_TMP/bin
+mkdir -p "$B"
+# Every finding is fatal and shown; leaks too (charon551 frees what it
+# allocates before it exits).
+export ASAN_OPTIONS=abort_on_error=0:exitcode=86:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+# san_report FILE: the sanitizer findings in a captured stderr
+san_report() {
+	grep -E 'ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|runtime error:|SUMMARY: ' "$1" || :
+}
+
+# ---- unit tests ----
+case_begin "sanitize: unit_core under ASan+UBSan"
+# shellcheck disable=SC2086 # flag lists
+if $CC $CFLAGS $SAN $MNL_CFLAGS -Ishim -o "$B/unit_core" tests/unit_core.c $CORE \
+	$MNL_LIBS 2>"$T_TMP/unit.build"; then
+	rc=0
+	"$B/unit_core" >"$T_TMP/unit.out" 2>&1 || rc=$?
+	sed -n 's/^unit: /  # unit (sanitized): /p' "$T_TMP/unit.out"
+	[ "$rc" -eq 0 ] || err "exit status $rc"
+	grep -q '^unit: [0-9]* passed, 0 failed$' "$T_TMP/unit.out" || err "unit tests failed"
+	[ -z "$(san_report "$T_TMP/unit.out")" ] ||
+		err "sanitizer: $(san_report "$T_TMP/unit.out" | head -n 1)"
+else
+	err "does not build"
+fi
+case_end "$T_TMP/unit.build" "$T_TMP/unit.out" || :
+
+# ---- charon551 against the real race ----
+require_root sanitize
+# shellcheck disable=SC2086
+if ! $CC $CFLAGS $SAN -o "$B/charon551" tests/charon551.c -lpthread \
+	2>"$T_TMP/c.build" ||
+	! $CC $CFLAGS $SAN -fexceptions $MNL_CFLAGS -Ishim -o "$B/charon551-shim" \
+		tests/charon551.c $SHIM_SRCS $MNL_LIBS -ldl -lpthread 2>>"$T_TMP/c.build"; then
+	fail "sanitize: charon551 builds" "$(head -n 5 "$T_TMP/c.build" | tr '\n' ' ')"
+	finish
+	exit 1
+fi
+
+N=0
+# run NAME BIN [VAR=VAL]... -- ARGS...: BIN in a fresh pair with a fresh
+# virtual IP; sets OUT, RC, VIP.
+run() {
+	_name=$1
+	_bin=$2
+	shift 2
+	N=$((N + 1))
+	VIP="2001:db8:ffff::$N"
+	OUT=$T_TMP/$_name.out
+	RC=0
+	setup_pair || { err "namespace setup failed"; return 1; }
+	_env=""
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+		_env="$_env $1"
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	# shellcheck disable=SC2086 # one word per setting
+	in_ns env DADSHIM_LOG_TARGET=stderr $_env "$_bin" --dev "$IF1" --vip "$VIP" "$@" \
+		>"$OUT" 2>&1 || RC=$?
+}
+
+# route_ok: the kernel holds the source route of $VIP in table 220
+route_ok() {
+	route_in_table "$NS1" 220 | grep -q "^default dev $IF1 proto static src $VIP "
+}
+
+clean() {
+	[ -z "$(san_report "$OUT")" ] || err "sanitizer: $(san_report "$OUT" | head -n 3 | tr '\n' ' ')"
+}
+
+case_begin "sanitize: without the shim the sanitized charon551 fails to install the source route (race is real)"
+if run plain "$B/charon551" --; then
+	[ "$RC" -ne 0 ] || err "exit status 0"
+	grep -q "^installed virtual IP $VIP\$" "$OUT" || err "no virtual IP"
+	grep -q "^unable to install source route for $VIP\$" "$OUT" ||
+		err "no 'unable to install source route'"
+	! route_ok || err "route installed anyway"
+	clean
+fi
+RACE=$C_ERR
+case_end "$OUT" || :
+
+# Without a real race, nothing below would show the retry path.
+if [ -n "$RACE" ]; then
+	fail "sanitize: shim runs" "skipped: the race did not reproduce"
+	finish
+	exit 1
+fi
+
+for mode in blocking parallel; do
+	extra=""
+	[ "$mode" = parallel ] && extra=--parallel
+	case_begin "sanitize: shim linked in, DADSHIM_NODAD=0, $mode reader: route installed by the retry, sanitizers silent"
+	if run "retry-$mode" "$B/charon551-shim" DADSHIM_NODAD=0 -- $extra; then
+		[ "$RC" -eq 0 ] || err "exit status $RC"
+		route_ok || err "no route with src $VIP in table 220"
+		# The retry path, not NODAD: the kernel ran DAD on the address.
+		ip -n "$NS1" -6 addr show dev "$IF1" | grep "inet6 $VIP/128" | grep -q nodad &&
+			err "address carries nodad: the retry path did not run"
+		clean
+		shim_log "$OUT" | sed 's/^/  # /'
+	fi
+	case_end "$OUT" || :
+done
+
+case_begin "sanitize: shim linked in, defaults: IFA_F_NODAD set, route installed, sanitizers silent"
+if run nodad "$B/charon551-shim" --; then
+	[ "$RC" -eq 0 ] || err "exit status $RC"
+	route_ok || err "no route with src $VIP in table 220"
+	ip -n "$NS1" -6 addr show dev "$IF1" | grep "inet6 $VIP/128" | grep -q nodad ||
+		err "the kernel does not list the address as nodad"
+	clean
+fi
+case_end "$OUT" || :
+
+finish
