@@ -48,18 +48,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nltest.h"
+
 #ifndef RTA_TABLE
 #define RTA_TABLE 15
 #endif
 
 #define TABLE 230
 #define BUFLEN 8192
-
-struct msg {
-	struct nlmsghdr h;
-	/* cppcheck-suppress unusedStructMember ; room for attributes */
-	char body[256];
-};
 
 static const char *mode;
 static unsigned ifindex, ifindex2;
@@ -70,53 +66,6 @@ static volatile sig_atomic_t caught;
 static volatile int main_done;
 static pid_t main_tid;
 static uint32_t seq_ctr = 100;
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(2);
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		die("faults: /proc/self/fd");
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;	/* the directory's own descriptor */
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static void *put(struct msg *m, size_t len)
-{
-	char *p = (char *)m + NLMSG_ALIGN(m->h.nlmsg_len);
-
-	memset(p, 0, NLMSG_ALIGN(len));
-	m->h.nlmsg_len = NLMSG_ALIGN(m->h.nlmsg_len) + (uint32_t)NLMSG_ALIGN(len);
-	return p;
-}
-
-static void attr(struct msg *m, uint16_t type, const void *data, size_t len)
-{
-	struct rtattr *a = put(m, RTA_LENGTH(len));
-
-	a->rta_type = type;
-	a->rta_len = (unsigned short)RTA_LENGTH(len);
-	memcpy(RTA_DATA(a), data, len);
-}
 
 static void start(struct msg *m, uint16_t type, uint16_t flags)
 {

@@ -40,6 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nltest.h"
+
 #ifndef RTA_TABLE
 #define RTA_TABLE 15
 #endif
@@ -51,61 +53,8 @@ extern char **environ;
 /* glibc >= 2.34 (the shim wraps it); declared here for -std=gnu99. */
 int close_range(unsigned first, unsigned last, int flags);
 
-struct msg {
-	struct nlmsghdr h;
-	/* cppcheck-suppress unusedStructMember ; room for attributes */
-	char body[256];
-};
-
 static unsigned ifindex;
 static uint32_t seq_ctr = 500;
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(2);
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		die("lifecycle: /proc/self/fd");
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;
-}
-
-static void *put(struct msg *m, size_t len)
-{
-	char *p = (char *)m + NLMSG_ALIGN(m->h.nlmsg_len);
-
-	memset(p, 0, NLMSG_ALIGN(len));
-	m->h.nlmsg_len = NLMSG_ALIGN(m->h.nlmsg_len) + (uint32_t)NLMSG_ALIGN(len);
-	return p;
-}
-
-static void attr(struct msg *m, uint16_t type, const void *data, size_t len)
-{
-	struct rtattr *a = put(m, RTA_LENGTH(len));
-
-	a->rta_type = type;
-	a->rta_len = (unsigned short)RTA_LENGTH(len);
-	memcpy(RTA_DATA(a), data, len);
-}
 
 /* strongSwan 5.5.1's RTM_NEWADDR: flags 0, IFA_LOCAL, IFA_CACHEINFO. */
 static void newaddr(struct msg *m, const struct in6_addr *a, uint32_t flags)

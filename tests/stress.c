@@ -43,6 +43,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nltest.h"
+
 #ifndef RTA_TABLE
 #define RTA_TABLE 15
 #endif
@@ -86,36 +88,12 @@ static unsigned ifindex, rounds, tentative;
 #define COUNT(field) do { pthread_mutex_lock(&st_mu); st.field++; \
 	pthread_mutex_unlock(&st_mu); } while (0)
 
-struct msg {
-	struct nlmsghdr h;
-	/* cppcheck-suppress unusedStructMember ; room for attributes */
-	char body[512];
-};
-
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void *put(struct msg *m, size_t len)
-{
-	char *p = (char *)m + NLMSG_ALIGN(m->h.nlmsg_len);
-
-	memset(p, 0, NLMSG_ALIGN(len));
-	m->h.nlmsg_len = NLMSG_ALIGN(m->h.nlmsg_len) + (uint32_t)NLMSG_ALIGN(len);
-	return p;
-}
-
-static void attr(struct msg *m, uint16_t type, const void *data, size_t len)
-{
-	struct rtattr *a = put(m, RTA_LENGTH(len));
-
-	a->rta_type = type;
-	a->rta_len = (unsigned short)RTA_LENGTH(len);
-	memcpy(RTA_DATA(a), data, len);
 }
 
 static void start(struct msg *m, uint16_t type, uint16_t flags)

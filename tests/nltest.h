@@ -1,0 +1,73 @@
+/* nltest.h - helpers shared by the C test programs (stress, faults,
+ * lifecycle): a netlink request buffer, attributes, descriptor counts. */
+#ifndef DADSHIM_NLTEST_H
+#define DADSHIM_NLTEST_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+/* One request: a header and room for its payload and attributes. */
+struct msg {
+	struct nlmsghdr h;
+	/* cppcheck-suppress unusedStructMember ; room for attributes */
+	char body[512];
+};
+
+static inline void die(const char *what)
+{
+	perror(what);
+	exit(2);
+}
+
+static inline void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Open descriptors of this process, not counting the one that reads them:
+ * compared before and after a case, it shows a leak. */
+static inline int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		die("/proc/self/fd");
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;
+}
+
+/* Appends @len zeroed bytes (aligned) to @m and returns them. */
+static inline void *put(struct msg *m, size_t len)
+{
+	char *p = (char *)m + NLMSG_ALIGN(m->h.nlmsg_len);
+
+	memset(p, 0, NLMSG_ALIGN(len));
+	m->h.nlmsg_len = NLMSG_ALIGN(m->h.nlmsg_len) + (uint32_t)NLMSG_ALIGN(len);
+	return p;
+}
+
+static inline void attr(struct msg *m, uint16_t type, const void *data, size_t len)
+{
+	struct rtattr *a = put(m, RTA_LENGTH(len));
+
+	a->rta_type = type;
+	a->rta_len = (unsigned short)RTA_LENGTH(len);
+	memcpy(RTA_DATA(a), data, len);
+}
+
+#endif
