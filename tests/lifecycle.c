@@ -446,6 +446,29 @@ static int fdlist(void)
 	return nfds;
 }
 
+/* A NETLINK_ROUTE socket the shim never saw made (as one inherited
+ * across exec would be): made by the raw system call.  Its first use
+ * classifies it: the RTM_NEWADDR, sent with write(), gets NODAD. */
+static int case_inherit(const struct in6_addr *a1, const struct in6_addr *a2)
+{
+	struct msg m;
+	int fd = (int)syscall(SYS_socket, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
+			      NETLINK_ROUTE);
+	int e1, e2;
+
+	if (fd < 0)
+		die("lifecycle: raw netlink socket");
+	newaddr(&m, a1, 0);
+	if (write(fd, &m, m.h.nlmsg_len) != (ssize_t)m.h.nlmsg_len)
+		die("lifecycle: write");
+	e1 = nl_reply(fd, m.h.nlmsg_seq);
+	newaddr(&m, a2, 0);
+	e2 = nl_do(fd, &m);
+	close(fd);
+	printf("lifecycle: case=inherit addr1=%d addr2=%d\n", e1, e2);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct in6_addr a1, a2;
@@ -468,5 +491,7 @@ int main(int argc, char **argv)
 		return case_dup2(&a1, &a2);
 	if (!strcmp(argv[1], "closerange"))
 		return case_closerange(&a1, &a2);
+	if (!strcmp(argv[1], "inherit"))
+		return case_inherit(&a1, &a2);
 	return 2;
 }

@@ -434,7 +434,25 @@ in_table 231 fd00:d3::/64 || err "route not in table 231"
 case_end "$out" "$log" || :
 
 setup_pair || { fail reliability "namespace setup failed"; exit 1; }
-case_begin "lifecycle 4: exec (fork+execve, posix_spawn) during a DAD wait: the child has only what the parent inherited"
+case_begin "lifecycle 4: a netlink socket the shim never saw made (raw syscall, like one inherited) is classified on first use"
+out=$T_TMP/l5a.out
+rc=0
+in_ns "$B/lifecycle" inherit "$IF1" fd00:15::1 fd00:15::2 >"$out" 2>&1 || rc=$?
+ran "$rc"
+! nodad_in "$NS1" fd00:15::1 || err "without the shim the kernel got NODAD"
+out=$T_TMP/l5.out
+log=$T_TMP/l5.log
+rc=0
+with_shim "$B/lifecycle" inherit "$IF1" fd00:15::3 fd00:15::4 >"$out" 2>"$log" || rc=$?
+ran "$rc"
+expect "$out" addr1 0
+expect "$out" addr2 0
+nodad_in "$NS1" fd00:15::3 || err "write() on the unseen socket: no NODAD in the kernel"
+nodad_in "$NS1" fd00:15::4 || err "sendto() on the unseen socket: no NODAD in the kernel"
+case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "lifecycle 5: exec (fork+execve, posix_spawn) during a DAD wait: the child has only what the parent inherited"
 out=$T_TMP/l4.out
 log=$T_TMP/l4.log
 rc=0
