@@ -88,7 +88,9 @@ check-deploy: deps all
 lint: deps
 	sh scripts/lint.sh
 
-demo: deps all
+demo:
+	sh scripts/deps.sh --demo
+	$(MAKE) all
 	sh scripts/demo.sh
 
 # The scripts learn the installed library path here, so that they never guess.

@@ -1,9 +1,15 @@
 #!/bin/sh
-# Install the Debian packages listed in scripts/packages.txt that are missing.
-# Run as root on Debian; a no-op when everything is there already.
+# Install the Debian packages listed in scripts/packages.txt that are missing
+# (with --demo, only those above the "tests only" line: what `make demo`
+# needs). Run as root on Debian; a no-op when everything is there already.
 set -eu
 here=$(dirname "$0")
-pkgs=$(sed -e 's/#.*//' "$here/packages.txt" | tr -s ' \n' '  ')
+list=$here/packages.txt
+if [ "${1:-}" = --demo ]; then
+	pkgs=$(sed -n -e '/^# tests only/q' -e 's/#.*//' -e p "$list" | tr -s ' \n' '  ')
+else
+	pkgs=$(sed -e 's/#.*//' "$list" | tr -s ' \n' '  ')
+fi
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
