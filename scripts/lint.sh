@@ -43,4 +43,21 @@ else
 	cat "$tmp/err"; echo "FAIL: gnu99 -pedantic"; fail=1
 fi
 rm -rf "$tmp"
+
+# A preloaded library's global symbols replace the host program's own:
+# exactly the wrapped libc functions may be exported, nothing else.
+lib=shim/libdadshim.so
+if [ -f "$lib" ]; then
+	want=$(sed -n '/global:/,/local:/p' shim/dadshim.map | tr -s ' \t;' '\n\n\n' |
+		grep -Ev '^(|global:|local:|\*)$' | sort)
+	have=$(nm -D --defined-only "$lib" | awk '{ print $3 }' | sort)
+	if [ "$want" = "$have" ]; then
+		echo "PASS: exports only the $(echo "$have" | wc -l) wrapped libc symbols"
+	else
+		echo "exported:"; echo "$have"; echo "expected:"; echo "$want"
+		echo "FAIL: exported symbols differ from shim/dadshim.map"; fail=1
+	fi
+else
+	echo "FAIL: $lib not built (run make)"; fail=1
+fi
 exit $fail
