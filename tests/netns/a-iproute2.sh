@@ -46,17 +46,7 @@ else
 	shim_trace "$tr" -- ip -6 route add ::/0 dev "$IF1" src "$A2" table 220 \
 		>"$out" 2>&1 || rc=$?
 	[ "$rc" -eq 0 ] || err "ip exited $rc"
-	seqs=$(sends_of "$tr" RTM_NEWROUTE | seqs_of | tr '\n' ' ')
-	# shellcheck disable=SC2086 # split the numbers
-	set -- $seqs
-	if [ $# -ne 2 ] || [ "$1" != "$2" ]; then
-		err "expected the RTM_NEWROUTE twice with one seq, got seqs: $seqs"
-	fi
-	r=$(replies_of "$tr" "${1:-none}" | grep -v MSG_PEEK) || :
-	printf '%s\n' "$r" | head -n 1 | grep -q 'error=-EINVAL' ||
-		err "the kernel's first answer was not -EINVAL"
-	printf '%s\n' "$r" | tail -n 1 | grep -q 'error=0,' ||
-		err "the kernel's last answer was not an ack"
+	check_retried "$tr"
 	route_in_table "$NS1" 220 | grep -q "^default dev $IF1 .*src $A2 " ||
 		err "table 220 has no default route with src $A2"
 	! is_tentative "$NS1" "$IF1" "$A2" || err "address still tentative"

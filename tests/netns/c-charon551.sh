@@ -90,17 +90,7 @@ run_retry() {
 		err "no 'installed source route'"
 	sends_of "$tr" RTM_NEWADDR | grep -q 'ifa_flags=0,' ||
 		err "RTM_NEWADDR changed although DADSHIM_NODAD=0"
-	seqs=$(sends_of "$tr" RTM_NEWROUTE | seqs_of | tr '\n' ' ')
-	# shellcheck disable=SC2086 # split the numbers
-	set -- $seqs
-	if [ $# -ne 2 ] || [ "$1" != "$2" ]; then
-		err "expected RTM_NEWROUTE sent twice with one seq, got seqs: $seqs"
-	fi
-	seq=${1:-none}
-	r=$(replies_of "$tr" "$seq" | grep -v MSG_PEEK) || :
-	printf '%s\n' "$r" | head -n 1 | grep -q 'error=-EINVAL' ||
-		err "first reply to seq $seq was not -EINVAL (no race?)"
-	printf '%s\n' "$r" | grep -q 'error=0,' || err "no ack for seq $seq"
+	check_retried "$tr"
 	route_in_table "$NS1" 220 | grep -q "^default dev $IF1 proto static src $VIP " ||
 		err "no default route with src $VIP in table 220"
 	shim_log "$out" | grep -q "src $VIP table 220 got EINVAL with a tentative source, DAD ended after [0-9]* ms, retry: ok" ||

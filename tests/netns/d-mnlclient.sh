@@ -42,19 +42,9 @@ else
 	shim_trace "$tr" DADSHIM_NODAD=0 -- tests/mnlclient route "$IF1" ::/0 "$D2" 220 \
 		>>"$out" 2>&1 || rc=$?
 	[ "$rc" -eq 0 ] || err "mnlclient route exited $rc"
-	seqs=$(sends_of "$tr" RTM_NEWROUTE | seqs_of | tr '\n' ' ')
-	# shellcheck disable=SC2086 # split the numbers
-	set -- $seqs
-	if [ $# -ne 2 ] || [ "$1" != "$2" ]; then
-		err "expected the RTM_NEWROUTE twice with one seq, got seqs: $seqs"
-	fi
-	r=$(replies_of "$tr" "${1:-none}" | grep -v MSG_PEEK) || :
-	printf '%s\n' "$r" | head -n 1 | grep -q 'error=-EINVAL' ||
-		err "the kernel's first answer was not -EINVAL"
-	printf '%s\n' "$r" | tail -n 1 | grep -q 'error=0,' ||
-		err "the kernel's last answer was not an ack"
+	check_retried "$tr"
 	# what the caller received: libmnl reads with recvmsg
-	trace_all "$tr" | grep '^recvmsg(' | grep -q "nlmsg_seq=${1:-none},.*error=0," ||
+	trace_all "$tr" | grep '^recvmsg(' | grep -q "nlmsg_seq=$RETRIED_SEQ,.*error=0," ||
 		err "no ack crossed through recvmsg"
 	route_in_table "$NS1" 220 | grep -q "^default dev $IF1 proto static src $D2 " ||
 		err "no default route with src $D2 in table 220"

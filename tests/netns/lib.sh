@@ -224,6 +224,25 @@ replies_of() {
 		grep "nlmsg_type=NLMSG_ERROR, [^}]*nlmsg_seq=$2,"
 }
 
+# check_retried TRACE: the RTM_NEWROUTE crossed exactly twice with one seq,
+# and the kernel answered the first with -EINVAL and the last with an ack:
+# the retry, seen from the kernel's side. Sets RETRIED_SEQ.
+check_retried() {
+	_tr=$1
+	_seqs=$(sends_of "$_tr" RTM_NEWROUTE | seqs_of | tr '\n' ' ')
+	# shellcheck disable=SC2086 # split the numbers
+	set -- $_seqs
+	if [ $# -ne 2 ] || [ "$1" != "$2" ]; then
+		err "expected the RTM_NEWROUTE twice with one seq, got seqs: $_seqs"
+	fi
+	RETRIED_SEQ=${1:-none}
+	_r=$(replies_of "$_tr" "$RETRIED_SEQ" | grep -v MSG_PEEK) || :
+	printf '%s\n' "$_r" | head -n 1 | grep -q 'error=-EINVAL' ||
+		err "the kernel's first answer to seq $RETRIED_SEQ was not -EINVAL (no race?)"
+	printf '%s\n' "$_r" | tail -n 1 | grep -q 'error=0,' ||
+		err "the kernel's last answer to seq $RETRIED_SEQ was not an ack"
+}
+
 # route_in_table NS TABLE: `ip -6 route show table TABLE` in NS
 route_in_table() {
 	ip -n "$1" -6 route show table "$2"
