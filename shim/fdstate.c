@@ -14,6 +14,7 @@
 
 uint8_t *fd_kinds;
 unsigned fd_kinds_len;
+unsigned fd_kinds_high;
 
 #define FD_TABLE_MIN 65536u
 #define FD_TABLE_MAX (1u << 24)
@@ -61,6 +62,30 @@ void fdstate_publish(void)
 {
 	if (fd_kinds)
 		__atomic_store_n(&fd_kinds_len, (unsigned)fd_table_size, __ATOMIC_RELEASE);
+}
+
+void fd_reset(unsigned lo, unsigned hi, int kind)
+{
+	unsigned fd, high = __atomic_load_n(&fd_kinds_high, __ATOMIC_RELAXED);
+	int cs;
+
+	/* Numbers above the watermark were never given a kind: nothing to
+	 * forget there, except for the one being set now. */
+	if (kind == FD_UNKNOWN && hi > high)
+		hi = high;
+	if (fd_kinds_len == 0 || lo >= fd_kinds_len || lo > hi)
+		return;
+	if (hi >= fd_kinds_len)
+		hi = fd_kinds_len - 1;
+	for (fd = lo; fd <= hi; fd++) {
+		if (fd_kind((int)fd) == FD_ROUTE_HELD) {
+			state_lock(&cs);
+			held_forget(fd, fd);
+			state_unlock(cs);
+		}
+		if (fd_kind((int)fd) != kind)
+			fd_kind_set((int)fd, kind);
+	}
 }
 
 int fd_classify(int fd)

@@ -19,6 +19,7 @@ enum fd_kind {
 
 extern uint8_t *fd_kinds;
 extern unsigned fd_kinds_len;
+extern unsigned fd_kinds_high;	/* highest number ever given a kind */
 
 /* The fast path of every wrapper: one bounds check, one relaxed load.
  * Numbers beyond the table (above the hard RLIMIT_NOFILE at start) are
@@ -43,14 +44,27 @@ static inline int fd_kind_fast(int fd)
 
 static inline void fd_kind_set(int fd, int kind)
 {
-	if ((unsigned)fd < fd_kinds_len)
-		__atomic_store_n(&fd_kinds[fd], (uint8_t)kind, __ATOMIC_RELAXED);
+	unsigned high;
+
+	if ((unsigned)fd >= fd_kinds_len)
+		return;
+	__atomic_store_n(&fd_kinds[fd], (uint8_t)kind, __ATOMIC_RELAXED);
+	/* The watermark bounds the sweeps of close_range()/closefrom(). */
+	high = __atomic_load_n(&fd_kinds_high, __ATOMIC_RELAXED);
+	while ((unsigned)fd > high &&
+	       !__atomic_compare_exchange_n(&fd_kinds_high, &high, (unsigned)fd, 1,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 }
 
 void fdstate_init(void);
 /* Makes the table visible to the wrappers' fast paths: the last step of
  * start-up. */
 void fdstate_publish(void);
+
+/* Forgets what is known of descriptors [@lo, @hi] (closed, or replaced
+ * by dup2()), leaving them @kind. */
+void fd_reset(unsigned lo, unsigned hi, int kind);
 
 /* Asks the kernel what @fd is (getsockopt SO_DOMAIN/SO_PROTOCOL) and
  * records it.  Returns the kind; FD_UNKNOWN when @fd is not open. */

@@ -64,26 +64,6 @@ __attribute__((constructor)) static void start(void)
 	errno = saved;
 }
 
-void fd_reset(unsigned lo, unsigned hi, int kind)
-{
-	unsigned fd;
-	int cs;
-
-	if (fd_kinds_len == 0 || lo >= fd_kinds_len)
-		return;
-	if (hi >= fd_kinds_len)
-		hi = fd_kinds_len - 1;
-	for (fd = lo; fd <= hi; fd++) {
-		if (fd_kind((int)fd) == FD_ROUTE_HELD) {
-			state_lock(&cs);
-			held_forget(fd, fd);
-			state_unlock(cs);
-		}
-		if (fd_kind((int)fd) != kind)
-			fd_kind_set((int)fd, kind);
-	}
-}
-
 /* ---- descriptors ---- */
 
 EXPORT int socket(int domain, int type, int protocol)

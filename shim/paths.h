@@ -52,7 +52,4 @@ struct rxcall {
  * to the same request sent again once DAD is over. */
 ssize_t rx_held(int fd, const struct rxcall *c);
 
-/* Forgets what is known of descriptors [@lo, @hi] after a close/dup. */
-void fd_reset(unsigned lo, unsigned hi, int kind);
-
 #endif
