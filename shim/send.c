@@ -37,7 +37,8 @@ static int flatten(const struct txcall *c, struct flat *f)
 		f->len = c->len;
 		return f->bytes && f->len ? 0 : -1;
 	}
-	if (!m || !m->msg_iov || m->msg_iovlen == 0)
+	/* More than UIO_MAXIOV entries: the kernel says EMSGSIZE. */
+	if (!m || !m->msg_iov || m->msg_iovlen == 0 || m->msg_iovlen > 1024)
 		return -1;
 	for (i = 0; i < m->msg_iovlen; i++) {
 		if (!m->msg_iov[i].iov_base && m->msg_iov[i].iov_len)
@@ -124,7 +125,8 @@ static ssize_t tx_real(int fd, const struct txcall *c, const void *copy)
 	return real.sendmsg(fd, &m, c->flags);
 }
 
-static void log_sites(const struct plan *p)
+/* @rewritten: the NODAD copy is what went out (else the caller's bytes). */
+static void log_sites(const struct plan *p, int rewritten)
 {
 	char a[INET6_ADDRSTRLEN];
 	int i;
@@ -134,6 +136,8 @@ static void log_sites(const struct plan *p)
 	for (i = 0; i < p->nsites && i < SITES; i++) {
 		const struct nodad_site *s = &p->sites[i];
 
+		if (s->needs_rewrite && !rewritten)
+			continue;	/* already reported as an error */
 		inet_ntop(AF_INET6, &s->addr, a, sizeof(a));
 		if (s->needs_rewrite)
 			shim_log(LV_ACTIONS, "NODAD set on %s/%u ifindex %u", a,
@@ -146,14 +150,17 @@ static void log_sites(const struct plan *p)
 
 static void hold(int fd, const struct plan *p, const struct flat *f)
 {
-	int cs, i;
+	int cs, i, lost = 0;
 
 	state_lock(&cs);
 	for (i = 0; i < p->nreqs; i++)
 		if (!held_add(fd, &p->reqs[i], f->bytes + p->reqs[i].off))
-			shim_log(LV_ERRORS, "no memory to hold route seq %u",
-				 p->reqs[i].seq);
+			lost++;
 	state_unlock(cs);
+	/* Logged outside the lock: a log line is a few system calls. */
+	if (lost)
+		shim_log(LV_ERRORS, "no memory to hold %d route request(s); "
+			 "a refusal of theirs will not be retried", lost);
 }
 
 /* The send failed: the kernel owes no reply for it. */
@@ -228,7 +235,7 @@ ssize_t tx(int fd, int kind, const struct txcall *c)
 	if (ret < 0 && p.nreqs)
 		unhold(fd, &p);
 	if (ret >= 0)
-		log_sites(&p);
+		log_sites(&p, p.rewrite);
 	if (copy != f.owned)
 		free(copy);
 	free(f.owned);
