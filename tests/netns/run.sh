@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 failed=""
-for t in a-iproute2 b-nodad c-charon551 d-mnlclient e-dadfail f-passthru g-settings; do
+for t in a-iproute2 b-nodad c-charon551 d-mnlclient e-dadfail f-passthru g-settings h-untouched; do
 	echo "== tests/netns/$t.sh"
 	sh "tests/netns/$t.sh" || failed="$failed $t"
 done
