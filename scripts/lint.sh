@@ -36,7 +36,7 @@ rm -f "$out"
 # What gcc 6 on stretch accepts: C99 with GNU extensions, pedantic.
 tmp=$(mktemp -d)
 # shellcheck disable=SC2086
-if cc -std=gnu99 -pedantic -Wall -Wextra -Werror -fexceptions -fPIC -D_GNU_SOURCE \
+if cc -std=gnu99 -pedantic -Wall -Wextra -Werror -fPIC -D_GNU_SOURCE \
 	-fsyntax-only $srcs 2>"$tmp/err"; then
 	echo "PASS: gnu99 -pedantic"
 else

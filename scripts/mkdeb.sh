@@ -39,9 +39,6 @@ extra=''
 for n in $(objdump -p "$lib" | awk '$1 == "NEEDED" { print $2 }'); do
 	case $n in
 	libc.so.6|libdl.so.2|libpthread.so.0|libmnl.so.0) ;;
-	# Unwinding for -fexceptions (pthread cancellation): libgcc1 on stretch,
-	# libgcc-s1 from bullseye on.
-	libgcc_s.so.1) extra="$extra, libgcc-s1 (>= 3.3.1) | libgcc1 (>= 1:3.3.1)" ;;
 	*) echo "mkdeb: $lib needs $n, which the package does not depend on" >&2; exit 1 ;;
 	esac
 done

@@ -16,7 +16,7 @@ require_root reliability
 require_file reliability "$SHIM"
 
 CFLAGS_T="-std=gnu99 -Wall -Wextra -Werror -O2 -pthread"
-SHIM_DEFS="-D_GNU_SOURCE -fexceptions $(pkg-config --cflags libmnl 2>/dev/null || :)"
+SHIM_DEFS="-D_GNU_SOURCE $(pkg-config --cflags libmnl 2>/dev/null || :)"
 B=$T_TMP/bin
 mkdir -p "$B"
 

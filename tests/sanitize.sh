@@ -64,7 +64,7 @@ require_root sanitize
 # shellcheck disable=SC2086
 if ! $CC $CFLAGS $SAN -o "$B/charon551" tests/charon551.c -lpthread \
 	2>"$T_TMP/c.build" ||
-	! $CC $CFLAGS $SAN -fexceptions $MNL_CFLAGS -Ishim -o "$B/charon551-shim" \
+	! $CC $CFLAGS $SAN $MNL_CFLAGS -Ishim -o "$B/charon551-shim" \
 		tests/charon551.c $SHIM_SRCS $MNL_LIBS -ldl -lpthread 2>>"$T_TMP/c.build"; then
 	fail "sanitize: charon551 builds" "$(head -n 5 "$T_TMP/c.build" | tr '\n' ' ')"
 	finish
