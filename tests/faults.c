@@ -90,27 +90,12 @@ static void addr_msg(struct msg *m, uint16_t type, unsigned index,
 	attr(m, IFA_LOCAL, a, sizeof(*a));
 }
 
-/* route fd00:fa::/64 (or @dst) src @src dev @index table TABLE */
+/* route fd00:@dst_byte::/64 src @src dev @index table TABLE */
 static void route_msg(struct msg *m, unsigned index, const struct in6_addr *src,
 		      unsigned dst_byte)
 {
-	struct in6_addr dst;
-	uint32_t table = TABLE;
-	struct rtmsg *r;
-
-	memset(&dst, 0, sizeof(dst));
-	dst.s6_addr[0] = 0xfd;
-	dst.s6_addr[3] = (uint8_t)dst_byte;
 	start(m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
-	r = put(m, sizeof(*r));
-	r->rtm_family = AF_INET6;
-	r->rtm_dst_len = 64;
-	r->rtm_protocol = RTPROT_STATIC;
-	r->rtm_type = RTN_UNICAST;
-	attr(m, RTA_DST, &dst, sizeof(dst));
-	attr(m, RTA_PREFSRC, src, sizeof(*src));
-	attr(m, RTA_OIF, &index, sizeof(index));
-	attr(m, RTA_TABLE, &table, sizeof(table));
+	route6_body(m, src, dst_byte, index, TABLE);
 }
 
 static int nl_open(void)

@@ -79,27 +79,12 @@ static void newaddr(struct msg *m, const struct in6_addr *a, uint32_t flags)
 
 static void newroute(struct msg *m, const struct in6_addr *src, unsigned dst_byte)
 {
-	struct in6_addr dst;
-	uint32_t table = 231;
-	struct rtmsg *r;
-
-	memset(&dst, 0, sizeof(dst));
-	dst.s6_addr[0] = 0xfd;
-	dst.s6_addr[3] = (uint8_t)dst_byte;
 	memset(m, 0, sizeof(*m));
 	m->h.nlmsg_len = NLMSG_HDRLEN;
 	m->h.nlmsg_type = RTM_NEWROUTE;
 	m->h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
 	m->h.nlmsg_seq = ++seq_ctr;
-	r = put(m, sizeof(*r));
-	r->rtm_family = AF_INET6;
-	r->rtm_dst_len = 64;
-	r->rtm_protocol = RTPROT_STATIC;
-	r->rtm_type = RTN_UNICAST;
-	attr(m, RTA_DST, &dst, sizeof(dst));
-	attr(m, RTA_PREFSRC, src, sizeof(*src));
-	attr(m, RTA_OIF, &ifindex, sizeof(ifindex));
-	attr(m, RTA_TABLE, &table, sizeof(table));
+	route6_body(m, src, dst_byte, ifindex, 231);
 }
 
 static int nl_open(void)

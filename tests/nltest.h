@@ -12,6 +12,7 @@
 #include <time.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <netinet/in.h>
 
 /* One request: a header and room for its payload and attributes. */
 struct msg {
@@ -68,6 +69,29 @@ static inline void attr(struct msg *m, uint16_t type, const void *data, size_t l
 	a->rta_type = type;
 	a->rta_len = (unsigned short)RTA_LENGTH(len);
 	memcpy(RTA_DATA(a), data, len);
+}
+
+/* Appends to a started RTM_NEWROUTE the body of an IPv6 route
+ * fd00:@dst_byte::/64 src @src dev @index table @table: a source route of
+ * the kind the shim holds. */
+static inline void route6_body(struct msg *m, const struct in6_addr *src,
+			       unsigned dst_byte, uint32_t index, uint32_t table)
+{
+	struct in6_addr dst;
+	struct rtmsg *r;
+
+	memset(&dst, 0, sizeof(dst));
+	dst.s6_addr[0] = 0xfd;
+	dst.s6_addr[3] = (uint8_t)dst_byte;
+	r = put(m, sizeof(*r));
+	r->rtm_family = AF_INET6;
+	r->rtm_dst_len = 64;
+	r->rtm_protocol = RTPROT_STATIC;
+	r->rtm_type = RTN_UNICAST;
+	attr(m, RTA_DST, &dst, sizeof(dst));
+	attr(m, RTA_PREFSRC, src, sizeof(*src));
+	attr(m, RTA_OIF, &index, sizeof(index));
+	attr(m, RTA_TABLE, &table, sizeof(table));
 }
 
 #endif
