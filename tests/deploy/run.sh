@@ -661,16 +661,24 @@ EOF
 	fi
 
 	# The documented alternative: charon ignoring route changes.
+	# The old client must be gone (its TUN device and IKE port with it)
+	# before the new one starts: TERM, then KILL after the guard.
 	kill "$cpid" 2>/dev/null || true
-	i=0; while kill -0 "$cpid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	i=0; while kill -0 "$cpid" 2>/dev/null && [ $i -lt $((GUARD * 10)) ]; do sleep 0.1; i=$((i + 1)); done
+	kill -KILL "$cpid" 2>/dev/null || true
 	printf '\tprocess_route = no\n' >"$TMP/cl.extra"
 	cfg_charon cl
 	start_charon cl "$C" || { fail doctor-ike-ignored "client charon did not restart"; return; }
 	cpid=$CHARON_PID
 	swan "$cpid" --load-all --file "$TMP/cl.swanctl" >/dev/null
-	swan "$cpid" --initiate --child net >"$TMP/init2.out" || true
-	if ! wait_sa "$cpid"; then
-		fail doctor-ike-ignored "no SA with process_route = no: $(tail -n 3 "$TMP/init2.out" | tr '\n' ';')"
+	# Initiated twice at most: what is tested here is the doctor, not
+	# whether one IKE exchange on a loaded machine gets through.
+	for try in 1 2; do
+		swan "$cpid" --initiate --child net >"$TMP/init2.out" 2>&1 || true
+		wait_sa "$cpid" && break
+	done
+	if ! swan "$cpid" --list-sas --raw | grep -q 'state=ESTABLISHED.*state=INSTALLED'; then
+		fail doctor-ike-ignored "no SA with process_route = no after $try tries: $(tail -n 3 "$TMP/init2.out" | tr '\n' ';') | $(tail -n 5 "$TMP/cl.log" | tr '\n' ';')"
 		return
 	fi
 	mark=$(wc -l <"$TMP/cl.log")
