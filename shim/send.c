@@ -96,7 +96,8 @@ static int plan_make(const struct flat *f, struct plan *p)
 	return p->rewrite || p->nreqs > 0 || p->nsites > 0;
 }
 
-static ssize_t tx_real(int fd, const struct txcall *c, const void *copy)
+/* Sends the caller's bytes, or @copy (@len bytes, the whole datagram). */
+static ssize_t tx_real(int fd, const struct txcall *c, const void *copy, size_t len)
 {
 	struct msghdr m;
 	struct iovec iov;
@@ -117,9 +118,7 @@ static ssize_t tx_real(int fd, const struct txcall *c, const void *copy)
 	/* The same datagram in one iovec; name, control and flags as given. */
 	m = *c->msg;
 	iov.iov_base = (void *)copy;
-	iov.iov_len = 0;
-	for (size_t i = 0; i < m.msg_iovlen; i++)
-		iov.iov_len += m.msg_iov[i].iov_len;
+	iov.iov_len = len;
 	m.msg_iov = &iov;
 	m.msg_iovlen = 1;
 	return real.sendmsg(fd, &m, c->flags);
@@ -205,14 +204,14 @@ ssize_t tx(int fd, int kind, const struct txcall *c)
 	if (fresh)
 		kind = fd_classify(fd);
 	if (kind != FD_ROUTE && kind != FD_ROUTE_HELD)
-		return tx_real(fd, c, NULL);
+		return tx_real(fd, c, NULL, 0);
 	if (flatten(c, &f) < 0)
-		return tx_real(fd, c, NULL);
+		return tx_real(fd, c, NULL, 0);
 	/* The kind is a hint: confirm before touching or holding anything. */
 	if (!plan_make(&f, &p) ||
 	    ((p.rewrite || p.nreqs) && !fresh && fd_classify(fd) != FD_ROUTE)) {
 		free(f.owned);
-		return tx_real(fd, c, NULL);
+		return tx_real(fd, c, NULL, 0);
 	}
 	if (p.rewrite) {
 		copy = f.owned ? f.owned : malloc(f.len);
@@ -230,7 +229,7 @@ ssize_t tx(int fd, int kind, const struct txcall *c)
 	 * this one returns. */
 	if (p.nreqs)
 		hold(fd, &p, &f);
-	ret = tx_real(fd, c, p.rewrite ? copy : NULL);
+	ret = tx_real(fd, c, p.rewrite ? copy : NULL, f.len);
 	saved = errno;
 	if (ret < 0 && p.nreqs)
 		unhold(fd, &p);

@@ -32,13 +32,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+#include "bench.h"
 
 /* The address event's flags: IFA_FLAGS (u32) when present, else ifa_flags. */
 static int addr_of(struct nlmsghdr *h, const struct in6_addr *vip, uint32_t *flags)
@@ -114,10 +108,10 @@ int main(int argc, char **argv)
 	(void)sched_setscheduler(0, SCHED_FIFO, &prio);
 	printf("ready\n");
 	fflush(stdout);
-	deadline = now_ns() + (uint64_t)timeout_ms * 1000000u;
+	deadline = now_ns(CLOCK_MONOTONIC) + (uint64_t)timeout_ms * 1000000u;
 	while (!t_dad || !t_route) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		uint64_t now = now_ns(), t;
+		uint64_t now = now_ns(CLOCK_MONOTONIC), t;
 		struct nlmsghdr *h = (struct nlmsghdr *)buf;
 		ssize_t len;
 
@@ -125,7 +119,7 @@ int main(int argc, char **argv)
 			break;
 		/* Read what is queued; sleep only when nothing is. */
 		len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		t = now_ns();
+		t = now_ns(CLOCK_MONOTONIC);
 		if (len < 0) {
 			if (errno == EINTR)
 				continue;

@@ -32,18 +32,12 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include "bench.h"
+
 static void die(const char *what)
 {
 	fprintf(stderr, "passbench: %s: %s\n", what, strerror(errno));
 	exit(1);
-}
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static unsigned long count_arg(const char *s)
@@ -110,16 +104,6 @@ static int nl_open(void)
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		die("netlink socket");
 	return fd;
-}
-
-static void add_attr(struct nlmsghdr *h, int type, const void *data, size_t len)
-{
-	struct rtattr *rta = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
-
-	rta->rta_type = (unsigned short)type;
-	rta->rta_len = (unsigned short)RTA_LENGTH(len);
-	memcpy(RTA_DATA(rta), data, len);
-	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + rta->rta_len;
 }
 
 /* charon's netlink_send_ack(): sendto, select, recv(MSG_TRUNC); the

@@ -35,6 +35,8 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include "bench.h"
+
 #define KMAX 10000
 
 static int reqfd, evfd;
@@ -44,24 +46,6 @@ static void fail(const char *what, int err)
 {
 	fprintf(stderr, "routeup: %s: %s\n", what, strerror(err));
 	exit(1);
-}
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void add_attr(struct nlmsghdr *h, int type, const void *data, size_t len)
-{
-	struct rtattr *rta = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
-
-	rta->rta_type = (unsigned short)type;
-	rta->rta_len = (unsigned short)RTA_LENGTH(len);
-	memcpy(RTA_DATA(rta), data, len);
-	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + rta->rta_len;
 }
 
 /* Returns the kernel's error for the request (0 = done). */

@@ -22,13 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+#include "bench.h"
 
 int main(int argc, char **argv)
 {
@@ -53,7 +47,7 @@ int main(int argc, char **argv)
 		perror("spawn: /dev/null");
 		return 1;
 	}
-	t0 = now_ns();
+	t0 = now_ns(CLOCK_MONOTONIC);
 	for (i = 0; i < n; i++) {
 		int status;
 		pid_t pid = fork();
@@ -80,7 +74,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	t0 = now_ns() - t0;
+	t0 = now_ns(CLOCK_MONOTONIC) - t0;
 	if (getrusage(RUSAGE_CHILDREN, &ru) < 0) {
 		perror("spawn: getrusage");
 		return 1;
