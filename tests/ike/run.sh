@@ -1,13 +1,22 @@
 #!/bin/sh
 # make check-ike: the shim inside Debian 12's real strongSwan (5.9.8)
 # bringing up a real IKEv2 tunnel with an IPv6 virtual IP.  The machine's
-# kernel has no ESP, so every scenario runs in its own user-mode-linux boot
-# (Debian's user-mode-linux, host root as hostfs; see uml-init.sh and
-# scenario.sh, which only collect evidence).  This script judges it.
+# kernel has no ESP, so the scenarios run on two backends (scenario.sh and
+# uml-init.sh only collect evidence; this script judges it):
+#  - libipsec: on the host, in network namespaces, ESP in charon's user space
+#    (kernel-libipsec over a TUN device).  Needs no kernel ESP: runs anywhere.
+#  - uml: each scenario in its own user-mode-linux boot (Debian's
+#    user-mode-linux, host root as hostfs) with kernel ESP, which adds the
+#    NETLINK_XFRM byte-identity check.  Runs only where a probe guest boots
+#    (it does not on hosts whose CPU has AMX).
 # Scenarios: base (no shim), client (client service preloaded), both
-# (client and gateway preloaded), layout (no shim; tests/charon551 checked
-# against the real daemon's requests).
+# (client and gateway preloaded), updown (in all three: the field
+# workaround, raced without the shim), layout (no shim; tests/charon551
+# checked against the real daemon's requests).
 # Needs root and CAP_NET_ADMIN.  DADSHIM_IKE_KEEP=1 keeps the evidence.
+# DADSHIM_IKE_BACKENDS (default "libipsec uml") chooses the backends;
+# DADSHIM_IKE_UML_PROBE=fail treats the probe guest as not booting (to try
+# the path of a host where user-mode-linux cannot run).
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,9 +26,10 @@ c551=$top/tests/charon551
 boot_limit=${DADSHIM_IKE_BOOT_LIMIT:-120} # seconds per scenario (one boot each)
 
 fails=0
-pass() { echo "PASS: $1"; }
+B= # the backend's prefix of every PASS/FAIL line
+pass() { echo "PASS: $B$1"; }
 fail() {
-	echo "FAIL: $1 ($2)"
+	echo "FAIL: $B$1 ($2)"
 	fails=$((fails + 1))
 }
 note() { echo "NOTE: $*"; }
@@ -34,17 +44,62 @@ if [ $((0x$capeff >> 12 & 1)) != 1 ]; then
 	echo "FAIL: ike (needs CAP_NET_ADMIN, effective set is $capeff)"
 	exit 1
 fi
+backends=${DADSHIM_IKE_BACKENDS:-libipsec uml}
+for b in $backends; do
+	case $b in libipsec | uml) ;; *)
+		echo "FAIL: ike (DADSHIM_IKE_BACKENDS='$backends': '$b' is not a backend; use libipsec and/or uml)"
+		exit 1
+		;;
+	esac
+done
+want() { case " $backends " in *" $1 "*) return 0 ;; esac; return 1; }
+# Every file a test uses, with the Debian package it comes from.
 missing=
-for f in /usr/bin/linux /usr/lib/uml/modules /usr/sbin/ipsec /usr/lib/ipsec/charon \
-	/usr/bin/strace /usr/bin/perl "$shim" "$c551"; do
+need() { # FILE PACKAGE
+	[ -e "$1" ] || missing="$missing $1 (package $2)"
+}
+plugins=/usr/lib/ipsec/plugins
+need /usr/sbin/ipsec strongswan-starter
+need /usr/lib/ipsec/starter strongswan-starter
+need "$plugins/libstrongswan-stroke.so" strongswan-starter
+need /usr/lib/ipsec/charon strongswan-charon
+need "$plugins/libstrongswan-updown.so" strongswan-libcharon
+need "$plugins/libstrongswan-kernel-netlink.so" libstrongswan
+# The pinned proposals: ike=aes128-sha256-modp2048, esp=aes128-sha256.
+for p in aes sha2 hmac gmp random nonce; do
+	need "$plugins/libstrongswan-$p.so" libstrongswan
+done
+need /usr/bin/strace strace
+need /usr/bin/perl perl-base
+need /usr/bin/nsenter util-linux
+need /usr/bin/unshare util-linux
+need /usr/bin/timeout coreutils
+need /usr/bin/pgrep procps
+need /bin/ping iputils-ping
+need /sbin/sysctl procps
+if want libipsec; then
+	need "$plugins/libstrongswan-kernel-libipsec.so" libcharon-extra-plugins
+	need /dev/net/tun "the kernel's tun driver"
+fi
+if want uml; then
+	need /usr/bin/linux user-mode-linux
+	need /usr/lib/uml/modules user-mode-linux
+fi
+if [ -n "$missing" ]; then
+	echo "FAIL: ike (missing:$missing; run sh scripts/deps.sh)"
+	exit 1
+fi
+for f in "$shim" "$c551"; do
 	[ -e "$f" ] || missing="$missing $f"
 done
 if [ -n "$missing" ]; then
-	echo "FAIL: ike (missing:$missing; run make deps and make)"
+	echo "FAIL: ike (missing:$missing; run make)"
 	exit 1
 fi
 
-tmp=$(mktemp -d /tmp/dadshim-ike.XXXXXX)
+root=$(mktemp -d /tmp/dadshim-ike.XXXXXX)
+tmp=$root
+nstag=-dsi$$ # namespace names of the host backend: unique per run
 tpid='' lpid=''
 # kill_boot: the timeout process and the guest kernel's process group
 # (user-mode-linux makes one of its own; its helper processes are in it).
@@ -53,32 +108,42 @@ kill_boot() {
 	[ -n "$lpid" ] && { kill -KILL "-$lpid" 2>/dev/null || true; }
 	return 0
 }
+# kill_netns: the host backend's namespaces of this run, and what runs in them.
+kill_netns() {
+	for n in ikegw ikerw ikel; do
+		[ -e "/run/netns/$n$nstag" ] || continue
+		for q in $(ip netns pids "$n$nstag" 2>/dev/null); do kill -KILL "$q" 2>/dev/null || true; done
+		ip netns del "$n$nstag" 2>/dev/null || true
+	done
+	return 0
+}
 cleanup() {
 	# A boot still running (interrupted run).
 	kill_boot
+	[ -n "$hpid" ] && { kill -KILL "$hpid" 2>/dev/null || true; }
+	kill_netns
 	if [ "${DADSHIM_IKE_KEEP:-0}" = 1 ]; then
-		echo "evidence kept in $tmp"
+		echo "evidence kept in $root"
 	else
-		rm -rf "$tmp"
+		rm -rf "$root"
 	fi
 }
+hpid=''
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-# boot NAME PARAMS: one user-mode-linux boot running scenario.sh in
-# $tmp/NAME, killed at $boot_limit s (timeout, then kill_boot).  Anything
-# left afterwards in timeout's or the guest kernel's process group is a
-# failure (and is killed).
-boot() {
-	name=$1
-	d=$tmp/$name
-	mkdir -p "$d"
-	printf '%s\n' "$2" >"$d/params"
+# uml_launch DIR LIMIT [VAR=VALUE]: one user-mode-linux boot of uml-init.sh
+# with IKE_OUT=DIR; sets rc (of timeout) and ms (wall time).  Killed at
+# LIMIT s (timeout, then kill_boot); anything left afterwards in timeout's
+# or the guest kernel's process group is a failure (and is killed).
+uml_launch() {
+	ld=$1 limit=$2
+	shift 2
 	t0=$(date +%s%N)
-	timeout -k 5 "$boot_limit" linux mem=1024M rootfstype=hostfs rw \
-		init=/bin/sh IKE_OUT="$d" con=null con0=null,fd:1 ssl=null \
-		umid="dadshim-ike-$$-$name" uml_dir="$tmp/uml" \
-		-- "$ike/uml-init.sh" </dev/null >"$d/console.log" 2>&1 &
+	timeout -k 5 "$limit" linux mem=1024M rootfstype=hostfs rw \
+		init=/bin/sh IKE_OUT="$ld" "$@" con=null con0=null,fd:1 ssl=null \
+		umid="dadshim-ike-$$-$(basename "$ld")" uml_dir="$root/uml" \
+		-- "$ike/uml-init.sh" </dev/null >"$ld/console.log" 2>&1 &
 	tpid=$!
 	# The guest kernel: the child of timeout.
 	lpid=
@@ -92,15 +157,63 @@ boot() {
 	t1=$(date +%s%N)
 	left=$({ pgrep -g "$tpid"; [ -z "$lpid" ] || pgrep -g "$lpid"; } | tr '\n' ' ' | sed 's/ *$//')
 	if [ -n "$left" ]; then
-		fail "$name: no process left behind" "still running after the boot: $left"
+		fail "$(basename "$ld"): no process left behind" "still running after the boot: $left"
 		# shellcheck disable=SC2086
 		kill -KILL $left 2>/dev/null || true
 	fi
 	tpid='' lpid=''
 	ms=$(((t1 - t0) / 1000000))
+	return 0
+}
+
+# uml_probe: does a user-mode-linux guest boot on this host?  Sets why.
+uml_probe() {
+	if [ "${DADSHIM_IKE_UML_PROBE:-}" = fail ]; then
+		why="probe treated as failed: DADSHIM_IKE_UML_PROBE=fail"
+		return 1
+	fi
+	pd=$root/probe
+	mkdir -p "$pd"
+	uml_launch "$pd" 60 IKE_PROBE=1
+	if [ -s "$pd/probe.ok" ]; then
+		why="$(cat "$pd/probe.ok") in $((ms / 1000)).$((ms % 1000 / 100)) s"
+		return 0
+	fi
+	why="the probe guest did not boot (exit $rc after $((ms / 1000)) s): $(grep -a -m 2 -E 'panic|failed|errno|rror' "$pd/console.log" | tr '\n' ' ' | cut -c 1-300)"
+	return 1
+}
+
+# boot NAME PARAMS: one scenario.sh run in $tmp/NAME, killed at $boot_limit
+# s: for uml in its own guest boot, for libipsec on the host.  Anything left
+# afterwards is a failure (and is killed).
+boot() {
+	name=$1
+	d=$tmp/$name
+	mkdir -p "$d"
+	printf '%s\n' "$2" >"$d/params"
+	if [ "$backend" = libipsec ]; then
+		printf 'BACKEND=libipsec\nNS_TAG=%s\n' "$nstag" >>"$d/params"
+		t0=$(date +%s%N)
+		timeout -k 5 "$boot_limit" sh "$ike/scenario.sh" "$d" </dev/null >"$d/init.log" 2>&1 &
+		hpid=$!
+		rc=0
+		wait "$hpid" || rc=$?
+		hpid=''
+		echo "$rc" >"$d/scenario.rc"
+		t1=$(date +%s%N)
+		ms=$(((t1 - t0) / 1000000))
+		left=$(for n in ikegw ikerw ikel; do ip netns pids "$n$nstag" 2>/dev/null; done | tr '\n' ' ' | sed 's/ *$//')
+		if [ -n "$left" ]; then
+			fail "$name: no process left behind" "still running in the namespaces: $left"
+		fi
+		kill_netns
+		echo "INFO: $B$name: scenario $((ms / 1000)).$((ms % 1000 / 100)) s wall, exit $rc"
+	else
+		uml_launch "$d" "$boot_limit"
+		ready=$(sed -n 's/^scenario: \([0-9.]*\) start gateway.*/\1/p' "$d/init.log" 2>/dev/null || true)
+		echo "INFO: $B$name: boot to scenario start ${ready:-?} s (guest uptime), whole boot $((ms / 1000)).$((ms % 1000 / 100)) s wall, exit $rc"
+	fi
 	echo "$ms" >"$d/wall_ms"
-	ready=$(sed -n 's/^scenario: \([0-9.]*\) start gateway.*/\1/p' "$d/init.log" 2>/dev/null || true)
-	echo "INFO: $name: boot to scenario start ${ready:-?} s (guest uptime), whole boot $((ms / 1000)).$((ms % 1000 / 100)) s wall, exit $rc"
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 		fail "$name: scenario within ${boot_limit} s" "killed at the limit"
 		return 1
@@ -139,6 +252,15 @@ esp_packets() {
 		cur && want {sub(/\(packets\).*/, ""); sub(/.*, /, ""); print; exit}'
 }
 
+# sa_counter FILE bytes_i|bytes_o: "BYTES PACKETS" of the client's CHILD_SA
+# as charon counts it (ipsec statusall; PACKETS is 0 before any traffic,
+# when charon prints no packet count).
+sa_counter() {
+	section "$1" "ipsec statusall" | grep -E '^ *home\{[0-9]+\}: ' |
+		sed -n -E "s/.*[ ,]([0-9]+) $2( \(([0-9]+) pkts?)?.*/\1 \3/p" | head -n 1 |
+		awk 'NF {print $1, ($2 == "" ? 0 : $2)}'
+}
+
 # route_reqs STRACE: charon's NETLINK_ROUTE change requests, normalised
 # (seq, pid, port id and thread id vary between runs; order across charon's
 # threads too, and how often charon re-installs its route after a
@@ -159,11 +281,20 @@ check_tunnel() {
 	before=$d/rw/state-before-ping.txt
 	after=$d/rw/state-after-ping.txt
 	vip=$(cat "$d/vip" 2>/dev/null || true)
-	if grep -q 'CHILD_SA home{[0-9]*} established' "$d/rw/charon.log" 2>/dev/null &&
-		[ "$(section "$before" "ip xfrm state" | grep -c '^	proto esp .* mode tunnel')" -ge 2 ]; then
-		pass "$s: CHILD_SA established (charon says so, kernel has both ESP SAs)"
+	kesp=$(section "$before" "ip xfrm state" | grep -c '^	proto esp .* mode tunnel' || true)
+	if [ "$backend" = uml ]; then
+		if grep -q 'CHILD_SA home{[0-9]*} established' "$d/rw/charon.log" 2>/dev/null && [ "$kesp" -ge 2 ]; then
+			pass "$s: CHILD_SA established (charon says so, kernel has both ESP SAs)"
+		else
+			fail "$s: CHILD_SA established" "no CHILD_SA or no ESP SA pair in the kernel"
+			ok=0
+		fi
+	elif grep -q 'CHILD_SA home{[0-9]*} established' "$d/rw/charon.log" 2>/dev/null &&
+		section "$before" "ipsec statusall" | grep -q -E '^ *home\{[0-9]+\}: +INSTALLED, TUNNEL' &&
+		[ "$kesp" = 0 ] && grep -q 'TUN device' "$d/rw/charon.log"; then
+		pass "$s: CHILD_SA established (charon says so, statusall: INSTALLED, TUNNEL; no ESP SA in the kernel: ESP in charon over $(sed -n 's/.*created TUN device: \([^ ]*\).*/\1/p' "$d/rw/charon.log" | head -n 1))"
 	else
-		fail "$s: CHILD_SA established" "no CHILD_SA or no ESP SA pair in the kernel"
+		fail "$s: CHILD_SA established (kernel-libipsec)" "charon log: $(grep -c 'CHILD_SA home' "$d/rw/charon.log" 2>/dev/null) CHILD_SA lines; statusall: $(section "$before" "ipsec statusall" | grep -E 'home\{' | tr '\n' ' '); kernel ESP SAs: $kesp; $(grep -h 'TUN' "$d/rw/charon.log" | head -n 2 | tr '\n' ' ')"
 		ok=0
 	fi
 	if [ "$(cat "$d/accept_dad" 2>/dev/null)" = 1 ]; then
@@ -174,7 +305,7 @@ check_tunnel() {
 	fi
 	line=$(section "$after" "ip -6 addr" | grep " inet6 $vip/128 " || true)
 	if [ -n "$vip" ] && [ -n "$line" ] && ! echo "$line" | grep -q -E 'tentative|dadfailed'; then
-		pass "$s: virtual IP $vip present and not tentative"
+		pass "$s: virtual IP $vip present and not tentative ($(echo "$line" | sed 's/^ *//'))"
 	else
 		fail "$s: virtual IP present and not tentative" "vip='$vip' line='$line'"
 		ok=0
@@ -185,18 +316,29 @@ check_tunnel() {
 		fail "$s: route in table 220 with src = virtual IP" "table 220: $(section "$after" "ip -6 route table 220" | tr '\n' ' ')"
 		ok=0
 	fi
-	p0=$(esp_packets "$before" 192.0.2.2 192.0.2.1)
-	p1=$(esp_packets "$after" 192.0.2.2 192.0.2.1)
-	i0=$(esp_packets "$before" 192.0.2.1 192.0.2.2)
-	i1=$(esp_packets "$after" 192.0.2.1 192.0.2.2)
+	if [ "$backend" = uml ]; then
+		where="ESP in the kernel's SAs"
+		p0=$(esp_packets "$before" 192.0.2.2 192.0.2.1)
+		p1=$(esp_packets "$after" 192.0.2.2 192.0.2.1)
+		i0=$(esp_packets "$before" 192.0.2.1 192.0.2.2)
+		i1=$(esp_packets "$after" 192.0.2.1 192.0.2.2)
+	else
+		# kernel-libipsec counts in charon: ipsec statusall's bytes_o/bytes_i.
+		c=$(sa_counter "$before" bytes_o); p0=${c#* }
+		c=$(sa_counter "$after" bytes_o); p1=${c#* }
+		where="CHILD_SA (statusall) bytes out $(sa_counter "$before" bytes_o | cut -d' ' -f1)->$(sa_counter "$after" bytes_o | cut -d' ' -f1)"
+		c=$(sa_counter "$before" bytes_i); i0=${c#* }
+		c=$(sa_counter "$after" bytes_i); i1=${c#* }
+		where="$where, in $(sa_counter "$before" bytes_i | cut -d' ' -f1)->$(sa_counter "$after" bytes_i | cut -d' ' -f1)"
+	fi
 	sent=$(sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\1/p' "$d/ping.txt" 2>/dev/null)
 	got=$(sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\2/p' "$d/ping.txt" 2>/dev/null)
 	if grep -q '^rc=0$' "$d/ping.txt" 2>/dev/null && [ -n "$got" ] && [ "$got" -gt 0 ] &&
 		[ -n "$p0" ] && [ -n "$p1" ] && [ $((p1 - p0)) -ge "$sent" ] &&
 		[ -n "$i0" ] && [ -n "$i1" ] && [ $((i1 - i0)) -ge "$got" ]; then
-		pass "$s: ping6 from $vip through the tunnel ($got/$sent replies; ESP out $p0->$p1, in $i0->$i1 packets)"
+		pass "$s: ping6 from $vip through the tunnel ($got/$sent replies; ESP out $p0->$p1, in $i0->$i1 packets; $where)"
 	else
-		fail "$s: ping6 through the tunnel, ESP counters grow" "ping $got/$sent, ESP out '$p0'->'$p1', in '$i0'->'$i1'"
+		fail "$s: ping6 through the tunnel, ESP counters grow" "ping $got/$sent, ESP out '$p0'->'$p1', in '$i0'->'$i1' packets; $where"
 		ok=0
 	fi
 	errs=$(grep -h -E 'netlink error|unable to install' "$d/rw/charon.log" "$d/gw/charon.log" 2>/dev/null || true)
@@ -224,6 +366,12 @@ check_loaded() {
 
 # compare_xfrm SCEN SIDE: NETLINK_XFRM traffic of SIDE identical to base.
 compare_xfrm() {
+	if [ "$backend" = libipsec ]; then
+		nb=$(grep -c -E '^[0-9]+ +(sendto|sendmsg)\([0-9]+<NETLINK:\[XFRM' "$tmp/base/$2/strace.joined" || true)
+		ns=$(grep -c -E '^[0-9]+ +(sendto|sendmsg)\([0-9]+<NETLINK:\[XFRM' "$tmp/$1/$2/strace.joined" || true)
+		note "$B$1: $2's NETLINK_XFRM byte identity not checked here: it needs kernel ESP (backend uml); with kernel-libipsec charon sent $nb (no shim) and $ns (shim) NETLINK_XFRM requests, its ESP runs in user space; the route requests above are what applies"
+		return 0
+	fi
 	for r in base "$1"; do
 		perl "$ike/xfrmnorm.pl" "$tmp/$r/$2/strace.joined" "$tmp/$r"/*/state-*.txt \
 			>"$tmp/$r/$2.xfrm" || return 1
@@ -261,8 +409,9 @@ join_traces() {
 	return 0
 }
 
+# run_backend: every scenario on $backend, judged.
+run_backend() {
 # ---------------------------------------------------------------- boots
-start=$(date +%s)
 base_ok=0 client_ok=0 both_ok=0 layout_ok=0
 boot base "CLIENT_PRELOAD=
 GW_PRELOAD=" && join_traces base && base_ok=1
@@ -289,6 +438,13 @@ if [ "$base_ok" = 1 ]; then
 	fi
 else
 	diagnose base
+fi
+
+if [ "$backend" = libipsec ] && [ "$base_ok" = 1 ]; then
+	vdev=$(section "$tmp/base/rw/state-after-ping.txt" "ip -6 addr" | awk -v v="$(cat "$tmp/base/vip")" '
+		/^[0-9]+: / {dev = $0; sub(/^[0-9]+: /, "", dev); sub(/ .*/, "", dev); dev = dev " " $2}
+		$1 == "inet6" && $2 == v "/128" {print dev; exit}')
+	note "${B}base: kernel-libipsec puts the virtual IP on its TUN device ($vdev); the kernel runs no DAD on a NOARP device, so charon's own source route cannot meet the race on this backend; the race is shown by updown on the veth (DAD on) and by charon551 (layout)"
 fi
 
 # ------------------------------------------------- client with the shim
@@ -335,7 +491,7 @@ for s in client both; do
 	# their own: the service's LD_PRELOAD does not reach them.
 	u=$d/rw/updown.log
 	env_line=$(grep '^env ' "$u" | head -n 1)
-	note "$s: updown script environment: $env_line; the plain ip pair: $(grep -h '^plain_' "$u" | tr '\n' ' ')"
+	note "$B$s: updown script environment: $env_line; the plain ip pair: $(grep -h '^plain_' "$u" | tr '\n' ' ')"
 	if [ "$race" != 1 ]; then
 		fail "$s: updown's ip with the shim succeeds" "race not shown without the shim in this run"
 		bad=1
@@ -391,12 +547,54 @@ if [ "$layout_ok" = 1 ]; then
 	fi
 	# 5.9.8 installs with NLM_F_REPLACE (5.5.1: NLM_F_EXCL) and repeats it
 	# with NLM_F_EXCL when it re-installs routes; report what it sent.
-	note "layout: real charon's source-route requests: $(layout_sig "$d/rw/strace.joined" RTM_NEWROUTE | sed -n 's/.*nlmsg_flags=\([A-Z_|]*\),.*/\1/p' | tr '\n' ' ')"
-	note "layout: charon551 in the guest said: $(grep -h 'source route' "$d/layout.out" | head -n 1)"
+	note "${B}layout: real charon's source-route requests: $(layout_sig "$d/rw/strace.joined" RTM_NEWROUTE | sed -n 's/.*nlmsg_flags=\([A-Z_|]*\),.*/\1/p' | tr '\n' ' ')"
+	# The bug itself, as 5.5.1 meets it on this kernel: no NODAD, the source
+	# route refused while the address is tentative.
+	if grep -q '^unable to install source route for 2001:db8:ffff::1$' "$d/layout.out" &&
+		grep -q '^rc=1$' "$d/layout.out" && grep -q 'Invalid argument' "$d/layout.out"; then
+		pass "layout: without the shim charon551 (5.5.1's requests) meets the bug: $(grep -h -E 'netlink error|unable' "$d/layout.out" | tr '\n' ' ')"
+	else
+		fail "layout: without the shim charon551 meets the bug" "$(tr '\n' ' ' <"$d/layout.out")"
+		bad=1
+	fi
 	[ "$bad" = 0 ] || diagnose layout
 else
 	diagnose layout
 fi
 
+}
+
+start=$(date +%s)
+ran=0
+# uml first: its probe decides whether it runs at all.
+for backend in uml libipsec; do
+	if ! want "$backend"; then
+		note "ike: backend $backend not run: not in DADSHIM_IKE_BACKENDS='$backends'"
+		continue
+	fi
+	if [ "$backend" = uml ]; then
+		if uml_probe; then
+			echo "INFO: ike: backend uml runs (kernel ESP in a user-mode-linux guest; adds the XFRM byte-identity check): $why"
+		else
+			note "ike: backend uml not run: $why"
+			note "ike: without it, the NETLINK_XFRM byte-identity check (kernel ESP) is not made; backend libipsec proves the tunnels"
+			continue
+		fi
+	else
+		echo "INFO: ike: backend libipsec runs (charon's kernel-libipsec: ESP in user space over TUN, on the host in namespaces *$nstag; needs no kernel ESP and no guest)"
+	fi
+	B="$backend/"
+	tmp=$root/$backend
+	mkdir -p "$tmp"
+	b0=$(date +%s)
+	f0=$fails
+	run_backend
+	B=
+	ran=$((ran + 1))
+	echo "INFO: ike: backend $backend took $(($(date +%s) - b0)) s, $((fails - f0)) failure(s)"
+done
+if [ "$ran" = 0 ]; then
+	fail "ike: at least one backend ran" "none could: see the NOTE lines"
+fi
 echo "INFO: check-ike took $(($(date +%s) - start)) s"
 [ "$fails" = 0 ]

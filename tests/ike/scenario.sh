@@ -1,7 +1,12 @@
 #!/bin/sh
-# One IKEv2 scenario inside the user-mode-linux guest (run by uml-init.sh).
-# Collects evidence only; tests/ike/run.sh judges it on the host.
+# One IKEv2 scenario, inside the user-mode-linux guest (run by uml-init.sh;
+# kernel ESP) or on the host (run by tests/ike/run.sh; ESP in charon's user
+# space with kernel-libipsec over a TUN device).  Collects evidence only;
+# tests/ike/run.sh judges it on the host.
 # Usage: scenario.sh OUTDIR   (OUTDIR/params, shell assignments:
+#   BACKEND=uml|libipsec        which ESP (default uml: kernel ESP);
+#   NS_TAG                      suffix of the namespace names (unique per
+#                               run on the host, where other runs may be);
 #   CLIENT_PRELOAD, GW_PRELOAD  library preloaded into that side's service
 #                               (empty: that side runs without it);
 #   LABEL_FIRST=1               pre-create an address label for the VIP;
@@ -13,11 +18,13 @@ CLIENT_PRELOAD=
 GW_PRELOAD=
 LAYOUT_BIN=
 LABEL_FIRST=
+BACKEND=uml
+NS_TAG=
 # shellcheck source=/dev/null
 . "$out/params"
 
-gw=ikegw
-rw=ikerw
+gw=ikegw$NS_TAG
+rw=ikerw$NS_TAG
 gwdev=ikegw0
 rwdev=ikerw0
 pool=2001:db8:ffff::/112
@@ -41,9 +48,14 @@ ip -n "$rw" addr add 192.0.2.2/24 dev "$rwdev"
 ip -n "$gw" link set "$gwdev" up
 ip -n "$rw" link set "$rwdev" up
 # The host behind the gateway, the target of the ping through the tunnel.
-ip -n "$gw" link add ikebehind type dummy
-ip -n "$gw" addr add "$behind/64" dev ikebehind
-ip -n "$gw" link set ikebehind up
+# (The host kernel has no dummy driver: there it is the gateway's loopback.)
+if [ "$BACKEND" = libipsec ]; then
+	ip -n "$gw" addr add "$behind/64" dev lo
+else
+	ip -n "$gw" link add ikebehind type dummy
+	ip -n "$gw" addr add "$behind/64" dev ikebehind
+	ip -n "$gw" link set ikebehind up
+fi
 if [ -n "$LABEL_FIRST" ]; then
 	# An address label for the VIP already there makes 5.9.8 fall back to
 	# its other form of RTM_NEWADDR (IFA_CACHEINFO, the form 5.5.1 always
@@ -52,12 +64,19 @@ if [ -n "$LABEL_FIRST" ]; then
 fi
 
 mkdir -p "$out/gw" "$out/rw"
+# kernel-libipsec: ESP in charon over a TUN device (virtual IPs and routes
+# still go through kernel-netlink, as with kernel ESP).
+libipsec=
+[ "$BACKEND" = libipsec ] && libipsec='
+		kernel-libipsec {
+			load = yes
+		}'
 for side in gw rw; do
 	cat >"$out/$side/strongswan.conf" <<EOF
 charon {
 	load_modular = yes
 	plugins {
-		include /etc/strongswan.d/charon/*.conf
+		include /etc/strongswan.d/charon/*.conf$libipsec
 	}
 	filelog {
 		charon {
@@ -85,6 +104,8 @@ conn rw
 	rightid=@rw
 	rightauth=psk
 	rightsourceip=$pool
+	ike=aes128-sha256-modp2048!
+	esp=aes128-sha256!
 	auto=add
 EOF
 cat >"$out/rw/ipsec.conf" <<EOF
@@ -99,6 +120,8 @@ conn home
 	rightid=@gw
 	rightauth=psk
 	rightsubnet=::/0
+	ike=aes128-sha256-modp2048!
+	esp=aes128-sha256!
 	auto=start
 EOF
 
@@ -160,10 +183,10 @@ stop_side() { # side ns
 	[ -n "$p" ] && log "$1 charon $p stopped"
 }
 
-snapshot() { # tag: kernel state of both hosts
+snapshot() { # tag: kernel state of both hosts, and charon's view of its SAs
 	for side in gw rw; do
-		ns=ikegw
-		[ "$side" = rw ] && ns=ikerw
+		ns=$gw
+		[ "$side" = rw ] && ns=$rw
 		{
 			echo "### ip -6 addr"; ip -n "$ns" -6 addr show
 			echo "### ip -6 route table 220"; ip -n "$ns" -6 route show table 220
@@ -171,6 +194,9 @@ snapshot() { # tag: kernel state of both hosts
 			echo "### ip -6 rule"; ip -n "$ns" -6 rule show
 			echo "### ip xfrm state"; ip -n "$ns" -s xfrm state
 			echo "### ip xfrm policy"; ip -n "$ns" xfrm policy
+			# The byte and packet counters of the CHILD_SA as charon has
+			# them (with kernel-libipsec, the only ones there are).
+			echo "### ipsec statusall"; in_ns "$ns" ipsec statusall
 		} >"$out/$side/state-$1.txt" 2>&1
 	done
 }
@@ -228,7 +254,7 @@ echo "$t0 $t1" >"$out/ike-times"
 
 # --- tests/charon551 against the same kernel (its layout vs the real one) --
 if [ -n "$LAYOUT_BIN" ]; then
-	ns=ikel
+	ns=ikel$NS_TAG
 	ip netns add "$ns"
 	ip -n "$ns" link add ikel0 type veth peer name ikel1
 	ip -n "$ns" link set lo up

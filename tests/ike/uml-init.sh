@@ -2,7 +2,8 @@
 # PID 1 of a user-mode-linux guest booted by tests/ike/run.sh with the host's
 # root as hostfs.  The kernel passes IKE_OUT (a host directory, also visible
 # here) in our environment.  Runs one scenario (tests/ike/scenario.sh), writes
-# its exit status to $IKE_OUT/scenario.rc and powers the guest off.
+# its exit status to $IKE_OUT/scenario.rc and powers the guest off; with
+# IKE_PROBE=1 it only writes $IKE_OUT/probe.ok and powers off.
 # PID 1 must never exit (the guest kernel would panic), hence no `set -e`.
 set -u
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -26,6 +27,13 @@ mount -t tmpfs run /run
 
 : "${IKE_OUT:?}"
 exec >"$IKE_OUT/init.log" 2>&1
+
+# The probe boot (IKE_PROBE=1 from tests/ike/run.sh): this line, written by
+# the guest's first process on the host's disk, is what proves the guest boots.
+if [ "${IKE_PROBE:-}" = 1 ]; then
+	echo "probe: guest $(uname -r) booted, uptime $(cut -d' ' -f1 /proc/uptime) s" >"$IKE_OUT/probe.ok"
+	poweroff_now
+fi
 
 # The guest's modules live in /usr/lib/uml/modules, not /lib/modules: the
 # kernel's on-demand loads (crypto, xfrm) go through this helper.
