@@ -30,10 +30,20 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 missing=''
-for t in ip nsenter unshare jq systemd-analyze lintian dpkg-deb objdump swanctl timeout; do
-	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
+# Every tool and plugin used here, with the Debian package it comes from.
+for tp in ip:iproute2 nsenter:util-linux unshare:util-linux jq:jq systemd-analyze:systemd \
+	lintian:lintian dpkg-deb:dpkg objdump:binutils swanctl:strongswan-swanctl timeout:coreutils; do
+	command -v "${tp%%:*}" >/dev/null 2>&1 || missing="$missing ${tp%%:*} (package ${tp#*:})"
 done
-[ -x /usr/lib/ipsec/charon ] || missing="$missing /usr/lib/ipsec/charon"
+[ -x /usr/lib/ipsec/charon ] || missing="$missing /usr/lib/ipsec/charon (package strongswan-charon)"
+P=/usr/lib/ipsec/plugins
+# kernel-libipsec (ESP over TUN), vici (swanctl), and what the pinned
+# proposals aes128-sha256(-modp2048) need.
+for fp in kernel-libipsec:libcharon-extra-plugins vici:strongswan-swanctl aes:libstrongswan \
+	sha2:libstrongswan hmac:libstrongswan gmp:libstrongswan kernel-netlink:libstrongswan; do
+	[ -e "$P/libstrongswan-${fp%%:*}.so" ] || missing="$missing $P/libstrongswan-${fp%%:*}.so (package ${fp#*:})"
+done
+[ -e /dev/net/tun ] || missing="$missing /dev/net/tun (the kernel's tun driver)"
 if [ -n "$missing" ]; then
 	echo "FAIL: deploy (missing:$missing; run sh scripts/deps.sh)"
 	exit 1
@@ -511,11 +521,15 @@ t_doctor_ike() {
 connections { gw {
 	local_addrs = 192.0.2.1
 	pools = v6
+	# Pinned (aes, sha2, hmac, gmp: libstrongswan): the default ESP
+	# proposal is AES-GCM, whose plugin kernel-libipsec would need.
+	proposals = aes128-sha256-modp2048
 	local { auth = psk
 		id = gw }
 	remote { auth = psk
 		id = client }
-	children { net { local_ts = ::/0 } }
+	children { net { local_ts = ::/0
+		esp_proposals = aes128-sha256 } }
 } }
 pools { v6 { addrs = 2001:db8:ffff::/112 } }
 secrets { ike-1 { id-1 = gw
@@ -528,11 +542,13 @@ connections { home {
 	remote_addrs = 192.0.2.1
 	vips = ::
 	mobike = no
+	proposals = aes128-sha256-modp2048
 	local { auth = psk
 		id = client }
 	remote { auth = psk
 		id = gw }
-	children { net { remote_ts = ::/0 } }
+	children { net { remote_ts = ::/0
+		esp_proposals = aes128-sha256 } }
 } }
 secrets { ike-1 { id-1 = gw
 	id-2 = client
