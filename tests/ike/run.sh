@@ -105,9 +105,15 @@ nstag=-dsi$$ # namespace names of the host backend: unique per run
 tpid='' lpid=''
 # kill_boot: the timeout process and the guest kernel's process group
 # (user-mode-linux makes one of its own; its helper processes are in it).
+# A guest's processes are host processes too, not all in that group: a guest
+# killed at the limit leaves its ptraced user processes stopped, orphaned,
+# holding our descriptors (the test lock among them).  Every host process of
+# this run's guests carries its umid (dadshim-ike-PID-NAME) on the command line.
+uml_procs() { pgrep -f -- "umid=dadshim-ike-$$-${1:-}" || true; }
 kill_boot() {
 	[ -n "$tpid" ] && { kill -KILL "$tpid" 2>/dev/null || true; }
 	[ -n "$lpid" ] && { kill -KILL "-$lpid" 2>/dev/null || true; }
+	for q in $(uml_procs); do kill -KILL "$q" 2>/dev/null || true; done
 	return 0
 }
 # kill_netns: the host backend's namespaces of this run, and what runs in them.
@@ -157,7 +163,13 @@ uml_launch() {
 	rc=0
 	wait "$tpid" || rc=$?
 	t1=$(date +%s%N)
-	left=$({ pgrep -g "$tpid"; [ -z "$lpid" ] || pgrep -g "$lpid"; } | tr '\n' ' ' | sed 's/ *$//')
+	# (Leftovers get a moment to go: the guest's halt kills its processes.)
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		left=$({ pgrep -g "$tpid"; [ -z "$lpid" ] || pgrep -g "$lpid"; uml_procs "$(basename "$ld") "; } |
+			sort -u | tr '\n' ' ' | sed 's/ *$//')
+		[ -z "$left" ] && break
+		sleep 0.3
+	done
 	if [ -n "$left" ]; then
 		fail "$(basename "$ld"): no process left behind" "still running after the boot: $left"
 		# shellcheck disable=SC2086
