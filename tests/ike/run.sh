@@ -456,7 +456,7 @@ fi
 
 if [ "$backend" = libipsec ] && [ "$base_ok" = 1 ]; then
 	vdev=$(section "$tmp/base/rw/state-after-ping.txt" "ip -6 addr" | awk -v v="$(cat "$tmp/base/vip")" '
-		/^[0-9]+: / {dev = $0; sub(/^[0-9]+: /, "", dev); sub(/ .*/, "", dev); dev = dev " " $2}
+		/^[0-9]+: / {dev = $2 " " $3; sub(/: /, " ", dev)}
 		$1 == "inet6" && $2 == v "/128" {print dev; exit}')
 	note "${B}base: kernel-libipsec puts the virtual IP on its TUN device ($vdev); the kernel runs no DAD on a NOARP device, so charon's own source route cannot meet the race on this backend; the race is shown by updown on the veth (DAD on) and by charon551 (layout)"
 fi
