@@ -309,7 +309,9 @@ SLOW int recvmmsg_slow(int fd, struct mmsghdr *vec, unsigned vlen, int flags,
 	struct rxcall c = { RX_RECVMMSG, NULL, 0, flags, NULL, NULL, NULL, vec };
 
 	ensure();
-	if (held(fd, flags) && vec && vlen)
+	/* MSG_WAITFORONE only matters after the first datagram, and the held
+	 * path returns one datagram per call. */
+	if (held(fd, flags & ~MSG_WAITFORONE) && vec && vlen)
 		return (int)rx_held(fd, &c);
 	return real.recvmmsg(fd, vec, vlen, flags, timeout);
 }

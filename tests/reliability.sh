@@ -342,6 +342,17 @@ expect "$out" result ok
 in_table 230 "$FA" || err "route not in table 230"
 case_end "$out" "$log" || :
 
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "fault 11: the reply read with recvmmsg(MSG_WAITFORONE): EINVAL without the shim, route installed with it"
+unshimmed f11a waitforone fd00:fb1::1
+expect "$out" result EINVAL
+fault f11 "$B/faults" waitforone fd00:fb1::2
+expect "$out" result ok
+expect "$out" wait_seen 1
+fds_same "$out"
+in_table 230 "$FA" || err "route not in table 230"
+case_end "$out" "$log" || :
+
 # The same faults in the ASan build (the shim compiled in): no leak, no
 # error. fork is left out: LeakSanitizer in the child counts the buffer of
 # the parent's waiting thread, which the child never had.
