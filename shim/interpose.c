@@ -39,6 +39,7 @@ static void init(void)
 		values[i] = getenv(setting_names[i]);
 	settings_parse(values, &settings, msgs);
 	log_setup(&settings);
+	real_report();
 	for (i = 0; i < SET_COUNT; i++)
 		if (msgs[i][0])
 			shim_log(LV_ERRORS, "%s", msgs[i]);
@@ -79,17 +80,18 @@ EXPORT int socket(int domain, int type, int protocol)
 	return fd;
 }
 
+/* The table is reset before the number is given back to the kernel: once
+ * the real close() returns, another thread may get the same number and
+ * record its new kind (and held requests), which must not be wiped. */
 EXPORT int close(int fd)
 {
-	int ret, saved;
+	int saved = errno;
 
 	ensure();
-	ret = real.close(fd);
-	saved = errno;
 	if (fd >= 0)
 		fd_reset((unsigned)fd, (unsigned)fd, FD_UNKNOWN);
 	errno = saved;
-	return ret;
+	return real.close(fd);
 }
 
 static int new_fd(int ret)
@@ -123,35 +125,28 @@ EXPORT int dup3(int old, int new, int flags)
 	return new_fd(real.dup3(old, new, flags));
 }
 
-/* glibc >= 2.34; on an older one the program cannot be calling it. */
+/* glibc >= 2.34; without it in libc, the system call.  Reset first, as in
+ * close(); with CLOSE_RANGE_CLOEXEC nothing is closed and nothing reset. */
 EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
-	int ret, saved;
+	int saved = errno;
 
 	ensure();
-	if (!real.close_range) {
-		errno = ENOSYS;
-		return -1;
-	}
-	ret = real.close_range(first, last, flags);
-	saved = errno;
-	if (ret == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
+	if (first <= last && !(flags & CLOSE_RANGE_CLOEXEC))
 		fd_reset(first, last, FD_UNKNOWN);
 	errno = saved;
-	return ret;
+	return real.close_range(first, last, flags);
 }
 
 EXPORT void closefrom(int lowfd)
 {
-	int saved;
+	int saved = errno;
 
 	ensure();
-	if (real.closefrom)
-		real.closefrom(lowfd);
-	saved = errno;
 	if (lowfd >= 0)
 		fd_reset((unsigned)lowfd, ~0u, FD_UNKNOWN);
 	errno = saved;
+	real.closefrom(lowfd);
 }
 
 /* ---- sending ---- */

@@ -15,6 +15,8 @@ struct real_fns {
 	int (*dup3)(int, int, int);
 	int (*close_range)(unsigned, unsigned, int);	/* glibc >= 2.34 */
 	void (*closefrom)(int);				/* glibc >= 2.34 */
+	/* Every field is set once real_resolve() has run: to libc's
+	 * function, or to a stand-in that makes the system call. */
 	ssize_t (*send)(int, const void *, size_t, int);
 	ssize_t (*sendto)(int, const void *, size_t, int,
 			  const struct sockaddr *, socklen_t);
@@ -35,7 +37,13 @@ struct real_fns {
 
 extern struct real_fns real;
 
-/* Resolves the real functions (once, under pthread_once). */
+/* Resolves the real functions (once, under pthread_once).  A symbol libc
+ * lacks gets a stand-in making the system call; never NULL.  Does not log
+ * (the log is not set up yet).  No lock. */
 void real_resolve(void);
+
+/* Logs, once, each symbol real_resolve() did not find (except close_range
+ * and closefrom, which glibc < 2.34 lacks).  Keeps errno.  No lock. */
+void real_report(void);
 
 #endif

@@ -32,12 +32,18 @@ build() {
 }
 build stress tests/stress.c
 build faults tests/faults.c
-build lifecycle tests/lifecycle.c
+build lifecycle tests/lifecycle.c -ldl
+build closehook.so -shared -fPIC tests/closehook.c
+# The shim as a test build whose libc seems to lack the symbols named in
+# DADSHIM_TEST_HIDE: its stand-ins (the system calls) run.
+# shellcheck disable=SC2086
+build libdadshim-hide.so -shared -fPIC -fvisibility=hidden $SHIM_DEFS -DDADSHIM_TEST_HIDE \
+	-Wl,--version-script=shim/dadshim.map shim/*.c -lmnl -ldl
 # shellcheck disable=SC2086
 build stress_tsan -fsanitize=thread -g $SHIM_DEFS tests/stress.c shim/*.c -lmnl -ldl
 # shellcheck disable=SC2086
 build faults_asan -fsanitize=address -g $SHIM_DEFS tests/faults.c shim/*.c -lmnl -ldl
-pass "build: stress, faults, lifecycle (+ TSan and ASan builds with the shim compiled in)"
+pass "build: stress, faults, lifecycle, closehook (+ TSan, ASan and symbol-hiding builds of the shim)"
 
 # kv FILE KEY: the value of KEY=VALUE in the program's summary line
 kv() {
@@ -475,6 +481,57 @@ expect "$out" fork_exec_child_fds "$n"
 expect "$out" posix_spawn_child_fds "$n"
 expect "$out" route 0
 in_table 231 fd00:d4::/64 || err "route not in table 231"
+case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "lifecycle 6: close() resets the table before the number is free: a socket that gets it at once keeps its held route"
+out=$T_TMP/l6a.out
+rc=0
+in_ns env LD_PRELOAD="$B/closehook.so" "$B/lifecycle" closerace "$IF1" fd00:16::1 fd00:16::2 \
+	>"$out" 2>&1 || rc=$?
+ran "$rc"
+expect "$out" reused 1
+expect "$out" route -22
+out=$T_TMP/l6.out
+log=$T_TMP/l6.log
+rc=0
+GUARD=60 in_ns env LD_PRELOAD="$SHIM $B/closehook.so" DADSHIM_LOG_TARGET=stderr DADSHIM_NODAD=0 \
+	"$B/lifecycle" closerace "$IF1" fd00:16::3 fd00:16::4 >"$out" 2>"$log" || rc=$?
+ran "$rc"
+expect "$out" addr1 0
+expect "$out" reused 1
+expect "$out" route 0
+ip -n "$NS1" -6 route show table 231 | grep -q "^fd00:e6::/64 .*src fd00:16::3 " ||
+	err "the reused socket's route is not in table 231"
+case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "lifecycle 7: a libc without the wrapped symbols: the shim logs each once and makes the system calls (NODAD set, closefrom closes)"
+out=$T_TMP/l7a.out
+rc=0
+in_ns "$B/lifecycle" fallback "$IF1" fd00:17::1 fd00:17::2 >"$out" 2>&1 || rc=$?
+ran "$rc"
+expect "$out" closefrom_closed 2
+! nodad_in "$NS1" fd00:17::1 || err "without the shim the kernel got NODAD"
+out=$T_TMP/l7.out
+log=$T_TMP/l7.log
+rc=0
+in_ns env LD_PRELOAD="$B/libdadshim-hide.so" DADSHIM_TEST_HIDE=all DADSHIM_LOG_TARGET=stderr \
+	"$B/lifecycle" fallback "$IF1" fd00:17::3 fd00:17::4 >"$out" 2>"$log" || rc=$?
+ran "$rc"
+[ "$rc" -eq 0 ] || err "exit status $rc"
+expect "$out" addr1 0
+expect "$out" addr2 0
+expect "$out" closefrom_closed 2
+expect "$out" close_range_closed 1
+expect "$out" dup_closed 1
+nodad_in "$NS1" fd00:17::3 || err "write(): no NODAD in the kernel"
+nodad_in "$NS1" fd00:17::4 || err "sendmsg(): no NODAD in the kernel"
+for f in socket close dup dup2 dup3 send sendto sendmsg sendmmsg write recv recvfrom \
+	recvmsg recvmmsg read __recv_chk __recvfrom_chk __read_chk; do
+	n=$(grep -c "libc has no $f; the shim uses the system call instead" "$log") || :
+	[ "$n" = 1 ] || err "$f: logged $n times, not once"
+done
 case_end "$out" "$log" || :
 
 finish
