@@ -197,7 +197,10 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 
 /* Several datagrams in one call.  When one of them needs the shim, they
  * go out one sendmsg() each, in order: the kernel receives the same
- * datagrams, and the result is what sendmmsg() reports. */
+ * datagrams, and the result is what sendmmsg() reports.  The caller's
+ * array is read and msg_len written through the kernel, which stops at
+ * an entry it cannot read or write, as sendmmsg() does (after the first
+ * datagram, the count so far; else -1/EFAULT). */
 static __attribute__((noinline)) int
 sendmmsg_slow(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
 {
@@ -209,17 +212,24 @@ sendmmsg_slow(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
 	if (kind == FD_UNKNOWN)
 		kind = fd_classify(fd);
 	if (kind == FD_ROUTE || kind == FD_ROUTE_HELD)
-		for (i = 0; vec && i < vlen && !want; i++)
-			want = tx_wanted(&vec[i].msg_hdr);
+		for (i = 0; vec && i < vlen && i < 1024 && !want; i++)
+			want = (unsigned)tx_wanted(&vec[i].msg_hdr);
 	if (!want)
 		return real.sendmmsg(fd, vec, vlen, flags);
 	for (i = 0; i < vlen && i < 1024; i++) {
 		ssize_t n = send_slow(fd, TX_SENDMSG, NULL, 0, flags, NULL, 0,
 				      &vec[i].msg_hdr);
+		unsigned len = (unsigned)n;
 
 		if (n < 0)
 			return i ? (int)i : -1;
-		vec[i].msg_len = (unsigned)n;
+		if (real_poke(&vec[i].msg_len, &len, sizeof(len)) < 0) {
+			if (errno != EFAULT) {
+				vec[i].msg_len = len;	/* readable, as seen */
+				continue;
+			}
+			return i ? (int)i : -1;
+		}
 	}
 	return (int)i;
 }

@@ -1,4 +1,5 @@
-/* real.c - the real libc functions behind the wrappers.
+/* real.c - the real libc functions behind the wrappers, and copies of the
+ * caller's memory that the kernel judges.
  *
  * A symbol that dlsym(RTLD_NEXT) does not find is replaced by the system
  * call it stands for, so that no wrapper ever calls NULL. */
@@ -10,6 +11,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 
 #include "compat.h"
 #include "log.h"
@@ -272,4 +274,46 @@ void real_report(void)
 	for (i = 0; i < nmissing; i++)
 		shim_log(LV_ERRORS, "libc has no %s; the shim uses the system call instead",
 			 missing[i]);
+}
+
+/* ---- the caller's memory, judged by the kernel ---- */
+
+static int vm_denied;	/* process_vm_readv/writev refused: logged once */
+
+static int vm_result(ssize_t n, size_t len)
+{
+	if (n == (ssize_t)len)
+		return 0;
+	if (n >= 0 || errno == EFAULT) {
+		errno = EFAULT;	/* partly or not at all readable */
+		return -1;
+	}
+	/* ENOSYS, EPERM (seccomp, an LSM): no way to look safely. */
+	if (!__atomic_exchange_n(&vm_denied, 1, __ATOMIC_RELAXED))
+		shim_log(LV_ERRORS, "cannot read the caller's memory safely (process_vm_readv: %s); "
+			 "netlink requests are sent unchanged", strerror(errno));
+	return -1;
+}
+
+int real_gather(void *dst, size_t len, const struct iovec *src, size_t n)
+{
+	struct iovec local = { dst, len };
+
+	if (len == 0)
+		return 0;
+	return vm_result(process_vm_readv(getpid(), &local, 1, src, n, 0), len);
+}
+
+int real_peek(void *dst, const void *src, size_t len)
+{
+	struct iovec remote = { (void *)src, len };
+
+	return real_gather(dst, len, &remote, 1);
+}
+
+int real_poke(void *dst, const void *src, size_t len)
+{
+	struct iovec local = { (void *)src, len }, remote = { dst, len };
+
+	return vm_result(process_vm_writev(getpid(), &local, 1, &remote, 1, 0), len);
 }

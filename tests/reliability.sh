@@ -33,6 +33,7 @@ build() {
 build stress tests/stress.c
 build faults tests/faults.c
 build lifecycle tests/lifecycle.c -ldl
+build cancelleak tests/cancelleak.c
 build closehook.so -shared -fPIC tests/closehook.c
 # The shim as a test build whose libc seems to lack the symbols named in
 # DADSHIM_TEST_HIDE: its stand-ins (the system calls) run.
@@ -43,7 +44,7 @@ build libdadshim-hide.so -shared -fPIC -fvisibility=hidden $SHIM_DEFS -DDADSHIM_
 build stress_tsan -fsanitize=thread -g $SHIM_DEFS tests/stress.c shim/*.c -lmnl -ldl
 # shellcheck disable=SC2086
 build faults_asan -fsanitize=address -g $SHIM_DEFS tests/faults.c shim/*.c -lmnl -ldl
-pass "build: stress, faults, lifecycle, closehook (+ TSan, ASan and symbol-hiding builds of the shim)"
+pass "build: stress, faults, lifecycle, cancelleak, closehook (+ TSan, ASan and symbol-hiding builds of the shim)"
 
 # kv FILE KEY: the value of KEY=VALUE in the program's summary line
 kv() {
@@ -533,5 +534,30 @@ for f in socket close dup dup2 dup3 send sendto sendmsg sendmmsg write recv recv
 	[ "$n" = 1 ] || err "$f: logged $n times, not once"
 done
 case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "cancel leak: 1000 sends cancelled inside the shim leave no more heap blocks than without it"
+out0=$T_TMP/cl0.out
+out1=$T_TMP/cl1.out
+rc=0
+in_ns "$B/cancelleak" "$IF1" 1000 >"$out0" 2>&1 || rc=$?
+ran "$rc"
+[ "$rc" -eq 0 ] || err "without the shim: exit status $rc"
+rc=0
+with_shim "$B/cancelleak" "$IF1" 1000 >"$out1" 2>>"$out1" || rc=$?
+ran "$rc"
+[ "$rc" -eq 0 ] || err "with the shim: exit status $rc"
+for k in newaddr newaddr+1k-noop route; do
+	a=$(sed -n "s/^cancelleak: kind=$k sends=1000 live_delta=\(-*[0-9]*\)$/\1/p" "$out0")
+	b=$(sed -n "s/^cancelleak: kind=$k sends=1000 live_delta=\(-*[0-9]*\)$/\1/p" "$out1")
+	if [ -z "$a" ] || [ -z "$b" ]; then
+		err "$k: no figure"
+	elif [ "$b" -gt "$a" ]; then
+		err "$k: $b live heap blocks after 1000 cancelled sends with the shim, $a without"
+	fi
+	note "$k: live heap blocks after 1000 cancelled sends: $a without the shim, $b with"
+done
+[ -z "$(ip -n "$NS1" -6 addr show | grep 'fd00:cc::1')" ] || err "a cancelled send reached the kernel"
+case_end "$out0" "$out1" || :
 
 finish
