@@ -11,6 +11,9 @@
  *   lifecycle fallback   IFNAME ADDR1 ADDR2 (every wrapped call once; run
  *                         with a test build of the shim whose libc
  *                         "lacks" them: DADSHIM_TEST_HIDE=all)
+ *   lifecycle seccomp    IFNAME ADDR1 ADDR2 (process_vm_readv refused by
+ *                         a seccomp filter, as a sandbox may: ADDR1 by
+ *                         sendto(), ADDR2 by sendmsg(), then a bad buffer)
  *   lifecycle closerace  IFNAME ADDR1 ADDR2 (with tests/closehook.so
  *                         preloaded after the shim: a number closed and at
  *                         once reused by a socket that holds a route)
@@ -40,7 +43,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -563,6 +570,49 @@ static int case_closerace(const struct in6_addr *a1, const struct in6_addr *a2)
 	return 0;
 }
 
+/* seccomp: the shim cannot read the caller's memory through the kernel;
+ * it must send every request unchanged and never fault. */
+static int case_seccomp(const struct in6_addr *a1, const struct in6_addr *a2)
+{
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_process_vm_readv, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(filter) / sizeof(filter[0]), filter };
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct iovec iov;
+	struct msghdr mh;
+	struct msg m;
+	int fd = nl_open(), e1, e2, bad_errno;
+	ssize_t n;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+		die("lifecycle: seccomp");
+	newaddr(&m, a1, 0);
+	e1 = nl_do(fd, &m);
+	newaddr(&m, a2, 0);
+	iov.iov_base = &m;
+	iov.iov_len = m.h.nlmsg_len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_name = &kernel;
+	mh.msg_namelen = sizeof(kernel);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (sendmsg(fd, &mh, 0) != (ssize_t)m.h.nlmsg_len)
+		die("lifecycle: sendmsg");
+	e2 = nl_reply(fd, m.h.nlmsg_seq);
+	iov.iov_base = (void *)(uintptr_t)0x10;
+	n = sendmsg(fd, &mh, 0);
+	bad_errno = n < 0 ? errno : 0;
+	close(fd);
+	printf("lifecycle: case=seccomp addr1=%d addr2=%d bad_ret=%zd bad_errno=%d\n",
+	       e1, e2, n, bad_errno);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct in6_addr a1, a2;
@@ -589,6 +639,8 @@ int main(int argc, char **argv)
 		return case_inherit(&a1, &a2);
 	if (!strcmp(argv[1], "fallback"))
 		return case_fallback(&a1, &a2);
+	if (!strcmp(argv[1], "seccomp"))
+		return case_seccomp(&a1, &a2);
 	if (!strcmp(argv[1], "closerace"))
 		return case_closerace(&a1, &a2);
 	return 2;

@@ -536,6 +536,24 @@ done
 case_end "$out" "$log" || :
 
 setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "lifecycle 8: process_vm_readv refused by seccomp: logged once, requests sent unchanged, a bad buffer still EFAULT"
+out=$T_TMP/l8.out
+log=$T_TMP/l8.log
+rc=0
+with_shim "$B/lifecycle" seccomp "$IF1" fd00:18::1 fd00:18::2 >"$out" 2>"$log" || rc=$?
+ran "$rc"
+[ "$rc" -eq 0 ] || err "exit status $rc"
+expect "$out" addr1 0
+expect "$out" addr2 0
+expect "$out" bad_ret -1
+expect "$out" bad_errno 14
+! nodad_in "$NS1" fd00:18::1 || err "sendto(): NODAD set without a safe look at the bytes"
+! nodad_in "$NS1" fd00:18::2 || err "sendmsg(): NODAD set without a safe look at the bytes"
+n=$(grep -c "cannot read the caller's memory safely (process_vm_readv: Operation not permitted)" "$log") || :
+[ "$n" = 1 ] || err "the refusal was logged $n times, not once"
+case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
 case_begin "cancel leak: 1000 sends cancelled inside the shim leave no more heap blocks than without it"
 out0=$T_TMP/cl0.out
 out1=$T_TMP/cl1.out
