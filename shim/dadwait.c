@@ -17,8 +17,6 @@
 #include "log.h"
 #include "real.h"
 
-#define EVENTS_MAX 16
-
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -81,40 +79,6 @@ static int request_dump(int fd, uint32_t seq)
 			   sizeof(kernel)) == (ssize_t)sizeof(req) ? 0 : -1;
 }
 
-/* Feeds one datagram into @t, message by message, leaving out the parts,
- * the end and the error of any dump but the current one (@seq): dump
- * parts carry NLM_F_MULTI and the dump's seq; notifications neither.
- * Returns what addr_events() sets *end to (1 the current dump ended, -1
- * its error or a malformed datagram, else 0). */
-static int feed(const unsigned char *buf, size_t len, uint32_t seq,
-		const struct in6_addr *addr, struct dad_track *t)
-{
-	struct addr_event ev[EVENTS_MAX];
-	int end = 0;
-
-	while (len >= sizeof(struct nlmsghdr)) {
-		struct nlmsghdr h;
-		size_t step;
-
-		memcpy(&h, buf, sizeof(h));
-		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len)
-			return -1;
-		step = NLMSG_ALIGN(h.nlmsg_len) < len ? NLMSG_ALIGN(h.nlmsg_len) : len;
-		if (h.nlmsg_seq == seq ||
-		    !((h.nlmsg_flags & NLM_F_MULTI) || h.nlmsg_type == NLMSG_DONE ||
-		      h.nlmsg_type == NLMSG_ERROR)) {
-			int i, k = addr_events(buf, h.nlmsg_len, addr, ev, EVENTS_MAX, &end);
-			for (i = 0; i < k && i < EVENTS_MAX; i++)
-				dad_track_feed(t, &ev[i]);
-			if (end)
-				return end;
-		}
-		buf += step;
-		len -= step;
-	}
-	return len ? -1 : 0;
-}
-
 /* Reads what is queued (without blocking) into @t, until @deadline.
  * Returns 1 when the dump @seq ended, 0 when it did not, -1 after an
  * overrun (notifications were lost: start over) or an error. */
@@ -129,7 +93,7 @@ static int drain(const struct watch *w, uint32_t seq, const struct in6_addr *add
 
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR ? done : -1;
-		end = feed((const unsigned char *)w->buf, (size_t)n, seq, addr, t);
+		end = dump_feed(w->buf, (size_t)n, seq, addr, t);
 		if (end < 0)
 			return -1;
 		if (end > 0)
