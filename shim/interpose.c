@@ -205,7 +205,7 @@ static __attribute__((noinline)) int
 sendmmsg_slow(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
 {
 	unsigned i, want = 0;
-	int kind;
+	int kind, entry = errno;
 
 	ensure();
 	kind = fd_kind(fd);
@@ -222,15 +222,18 @@ sendmmsg_slow(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
 		unsigned len = (unsigned)n;
 
 		if (n < 0)
-			return i ? (int)i : -1;
+			break;
 		if (real_poke(&vec[i].msg_len, &len, sizeof(len)) < 0) {
-			if (errno != EFAULT) {
-				vec[i].msg_len = len;	/* readable, as seen */
-				continue;
-			}
-			return i ? (int)i : -1;
+			if (errno == EFAULT)
+				break;	/* sent, but not counted: as the kernel */
+			vec[i].msg_len = len;	/* refused: readable, as seen */
 		}
 	}
+	if (i == 0)
+		return -1;
+	/* Some were sent: the error of the next one is lost, as in the
+	 * kernel, and errno stays as it was. */
+	errno = entry;
 	return (int)i;
 }
 

@@ -221,10 +221,12 @@ int tx_wanted(const struct msghdr *m)
 	unsigned char stack[STACK_COPY];
 	struct flat f;
 	struct plan p;
-	int want;
+	int want, saved = errno;
 
-	if (flatten(&c, &f, stack) < 0)
+	if (flatten(&c, &f, stack) < 0) {
+		errno = saved;	/* the caller's call has not been made yet */
 		return 0;
+	}
 	want = plan_make(&f, &p);
 	free(f.heap);
 	return want;
@@ -254,14 +256,18 @@ ssize_t tx(int fd, int kind, const struct txcall *c)
 	struct plan p;
 	struct undo u;
 	ssize_t ret;
-	int saved, fresh = kind == FD_UNKNOWN;
+	int saved = errno, fresh = kind == FD_UNKNOWN;
 
 	if (fresh)
 		kind = fd_classify(fd);
 	if (kind != FD_ROUTE && kind != FD_ROUTE_HELD)
 		return tx_real(fd, c, NULL);
-	if (flatten(c, &f, stack) < 0)
+	if (flatten(c, &f, stack) < 0) {
+		/* A failed look (EFAULT, a refusal) is not the caller's
+		 * errno: its own call decides. */
+		errno = saved;
 		return tx_real(fd, c, NULL);
+	}
 	/* The kind is a hint: confirm before touching or holding anything. */
 	if (!plan_make(&f, &p) ||
 	    ((p.rewrite || p.nreqs) && !fresh && fd_classify(fd) != FD_ROUTE)) {

@@ -585,7 +585,7 @@ static int case_seccomp(const struct in6_addr *a1, const struct in6_addr *a2)
 	struct iovec iov;
 	struct msghdr mh;
 	struct msg m;
-	int fd = nl_open(), e1, e2, bad_errno;
+	int fd = nl_open(), e1, e2, bad_errno, ok_errno;
 	ssize_t n;
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
@@ -601,15 +601,17 @@ static int case_seccomp(const struct in6_addr *a1, const struct in6_addr *a2)
 	mh.msg_namelen = sizeof(kernel);
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
+	errno = 0;
 	if (sendmsg(fd, &mh, 0) != (ssize_t)m.h.nlmsg_len)
 		die("lifecycle: sendmsg");
+	ok_errno = errno;	/* a success leaves errno alone */
 	e2 = nl_reply(fd, m.h.nlmsg_seq);
 	iov.iov_base = (void *)(uintptr_t)0x10;
 	n = sendmsg(fd, &mh, 0);
 	bad_errno = n < 0 ? errno : 0;
 	close(fd);
-	printf("lifecycle: case=seccomp addr1=%d addr2=%d bad_ret=%zd bad_errno=%d\n",
-	       e1, e2, n, bad_errno);
+	printf("lifecycle: case=seccomp addr1=%d addr2=%d ok_errno=%d bad_ret=%zd bad_errno=%d\n",
+	       e1, e2, ok_errno, n, bad_errno);
 	return 0;
 }
 

@@ -545,6 +545,7 @@ ran "$rc"
 [ "$rc" -eq 0 ] || err "exit status $rc"
 expect "$out" addr1 0
 expect "$out" addr2 0
+expect "$out" ok_errno 0
 expect "$out" bad_ret -1
 expect "$out" bad_errno 14
 ! nodad_in "$NS1" fd00:18::1 || err "sendto(): NODAD set without a safe look at the bytes"
