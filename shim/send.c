@@ -86,8 +86,11 @@ static int flatten(const struct txcall *c, struct flat *f, unsigned char *stack)
 	}
 	if (f->len > STACK_COPY) {
 		f->heap = malloc(f->len);
-		if (!f->heap)
+		if (!f->heap) {
+			shim_log(LV_ERRORS, "no memory to look at a %zu-byte request; sent unchanged",
+				 f->len);
 			return -1;
+		}
 	}
 	f->bytes = f->heap ? f->heap : stack;
 	/* The kernel reads the caller's iovec array itself here. */
