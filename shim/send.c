@@ -252,6 +252,12 @@ static void undo_send(void *arg)
 	free(u->heap);
 }
 
+/* See paths.h.  Returns what the kernel returned for the datagram sent
+ * (the caller's call, or its NODAD copy), with errno as that call left it
+ * (errno is kept when the call succeeds).  Takes the lock only to hold or
+ * drop route requests, never across the send, which is the caller's
+ * cancellation point: a cancelled send frees the copy and drops what it
+ * held. */
 ssize_t tx(int fd, int kind, const struct txcall *c)
 {
 	unsigned char stack[STACK_COPY];
