@@ -41,7 +41,8 @@ extern struct real_fns real;
 
 /* Resolves the real functions (once, under pthread_once).  A symbol libc
  * lacks gets a stand-in making the system call; never NULL.  Does not log
- * (the log is not set up yet).  No lock. */
+ * (the log is not set up yet).  Registers the fork handler that keeps the
+ * pid used by real_peek() right.  No lock. */
 void real_resolve(void);
 
 /* Logs, once, each symbol real_resolve() did not find (except close_range

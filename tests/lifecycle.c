@@ -14,6 +14,9 @@
  *   lifecycle seccomp    IFNAME ADDR1 ADDR2 (process_vm_readv refused by
  *                         a seccomp filter, as a sandbox may: ADDR1 by
  *                         sendto(), ADDR2 by sendmsg(), then a bad buffer)
+ *   lifecycle forkpid    IFNAME ADDR1 ADDR2 (ADDR2 sent by a fork()ed child
+ *                         from memory its parent overwrites meanwhile:
+ *                         the shim must read the child's own memory)
  *   lifecycle closerace  IFNAME ADDR1 ADDR2 (with tests/closehook.so
  *                         preloaded after the shim: a number closed and at
  *                         once reused by a socket that holds a route)
@@ -615,6 +618,37 @@ static int case_seccomp(const struct in6_addr *a1, const struct in6_addr *a2)
 	return 0;
 }
 
+/* forkpid: the shim reads the caller's bytes through the kernel by pid;
+ * after fork() it must be the child's pid.  The parent clears the request
+ * the child is about to send: read from the parent, it would look like
+ * nothing to change, and ADDR2 would reach the kernel without NODAD. */
+static struct msg fork_req;
+
+static int case_forkpid(const struct in6_addr *a1, const struct in6_addr *a2)
+{
+	struct msg m;
+	int fd = nl_open(), e1, status = 0;
+	pid_t pid;
+
+	newaddr(&m, a1, 0);
+	e1 = nl_do(fd, &m);	/* the shim has looked at this process */
+	newaddr(&fork_req, a2, 0);
+	pid = fork();
+	if (pid < 0)
+		die("lifecycle: fork");
+	if (pid == 0) {
+		sleep_ms(200);	/* until the parent has cleared fork_req */
+		_exit(nl_do(fd, &fork_req) == 0 ? 0 : 1);
+	}
+	memset(&fork_req, 0, sizeof(fork_req));
+	if (waitpid(pid, &status, 0) != pid)
+		die("lifecycle: waitpid");
+	close(fd);
+	printf("lifecycle: case=forkpid addr1=%d child=%d\n", e1,
+	       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct in6_addr a1, a2;
@@ -641,6 +675,8 @@ int main(int argc, char **argv)
 		return case_inherit(&a1, &a2);
 	if (!strcmp(argv[1], "fallback"))
 		return case_fallback(&a1, &a2);
+	if (!strcmp(argv[1], "forkpid"))
+		return case_forkpid(&a1, &a2);
 	if (!strcmp(argv[1], "seccomp"))
 		return case_seccomp(&a1, &a2);
 	if (!strcmp(argv[1], "closerace"))

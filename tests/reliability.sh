@@ -555,6 +555,19 @@ n=$(grep -c "cannot read the caller's memory safely (process_vm_readv: Operation
 case_end "$out" "$log" || :
 
 setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "lifecycle 9: after fork() the shim reads the child's memory, not the parent's: the child's address gets NODAD"
+out=$T_TMP/l9.out
+log=$T_TMP/l9.log
+rc=0
+with_shim "$B/lifecycle" forkpid "$IF1" fd00:19::1 fd00:19::2 >"$out" 2>"$log" || rc=$?
+ran "$rc"
+expect "$out" addr1 0
+expect "$out" child 0
+nodad_in "$NS1" fd00:19::1 || err "parent's address: no NODAD in the kernel"
+nodad_in "$NS1" fd00:19::2 || err "child's address: no NODAD in the kernel"
+case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
 case_begin "cancel leak: 1000 sends cancelled inside the shim leave no more heap blocks than without it"
 out0=$T_TMP/cl0.out
 out1=$T_TMP/cl1.out
