@@ -17,8 +17,6 @@
 #include "log.h"
 #include "real.h"
 
-#define EVENTS_MAX 16
-
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -61,14 +59,18 @@ static int open_watch(void)
 	return fd;
 }
 
-static int request_dump(int fd)
+/* Each dump has a seq of its own: what is left of an earlier one must not
+ * be taken for the current one. */
+static uint32_t dump_seq;
+
+static int request_dump(int fd, uint32_t seq)
 {
 	struct {
 		struct nlmsghdr nlh;
 		struct ifaddrmsg ifa;
 	} req = {
 		.nlh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETADDR,
-			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
+			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = seq },
 		.ifa = { .ifa_family = AF_INET6 },
 	};
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
@@ -77,29 +79,43 @@ static int request_dump(int fd)
 			   sizeof(kernel)) == (ssize_t)sizeof(req) ? 0 : -1;
 }
 
-/* Reads what is queued (without blocking) into @t.  Returns 1 when the
- * dump ended, 0 when it did not, -1 after an overrun (notifications were
- * lost: start over) or an error. */
-static int drain(const struct watch *w, const struct in6_addr *addr,
-		 struct dad_track *t)
+/* Reads what is queued (without blocking) into @t, until @deadline.
+ * Returns 1 when the dump @seq ended, 0 when it did not, -1 after an
+ * overrun (notifications were lost: start over) or an error. */
+static int drain(const struct watch *w, uint32_t seq, const struct in6_addr *addr,
+		 struct dad_track *t, uint64_t deadline)
 {
-	struct addr_event ev[EVENTS_MAX];
 	int done = 0;
 
-	for (;;) {
+	while (now_ms() < deadline) {
 		ssize_t n = real.recv(w->fd, w->buf, BUF_LEN, MSG_DONTWAIT);
-		int end = 0, k, i;
+		int end;
 
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR ? done : -1;
-		k = addr_events(w->buf, (size_t)n, addr, ev, EVENTS_MAX, &end);
-		for (i = 0; i < k && i < EVENTS_MAX; i++)
-			dad_track_feed(t, &ev[i]);
+		end = dump_feed(w->buf, (size_t)n, seq, addr, t);
 		if (end < 0)
 			return -1;
 		if (end > 0)
 			done = 1;
 	}
+	return done;
+}
+
+/* A socket of its own for each dump after the first: an overrun leaves
+ * the earlier dump running on the old one, and a second dump request on
+ * it would only get EBUSY.  Not cancellable while the descriptor changes
+ * hands. */
+static int reopen_watch(struct watch *w)
+{
+	int cs, fd = w->fd;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
+	w->fd = -1;
+	real.close(fd);
+	w->fd = open_watch();
+	pthread_setcancelstate(cs, NULL);
+	return w->fd;
 }
 
 /* The wait itself, on @w's socket; the caller owns @w's resources. */
@@ -108,6 +124,7 @@ static enum dad_wait_result watch(struct watch *w, const struct in6_addr *addr,
 {
 	struct dad_track t = { DAD_ABSENT, 0 };
 	int need_dump = 1, dump_done = 0, first = 1, dumps = 0;
+	uint32_t seq = 0;
 
 	for (;;) {
 		struct pollfd p = { .fd = w->fd, .events = POLLIN };
@@ -116,14 +133,20 @@ static enum dad_wait_result watch(struct watch *w, const struct in6_addr *addr,
 
 		if (need_dump) {
 			/* Overruns are rare; three in a row mean trouble. */
-			if (++dumps > 3 || request_dump(w->fd) < 0)
+			if (++dumps > 3 || (dumps > 1 && reopen_watch(w) < 0))
 				return DADW_ERROR;
+			seq = __atomic_add_fetch(&dump_seq, 1, __ATOMIC_RELAXED);
+			if (seq == 0)	/* 0 is the notifications' seq */
+				seq = __atomic_add_fetch(&dump_seq, 1, __ATOMIC_RELAXED);
+			if (request_dump(w->fd, seq) < 0)
+				return DADW_ERROR;
+			p.fd = w->fd;
 			t.state = DAD_ABSENT;
 			t.ifindex = 0;
 			need_dump = 0;
 			dump_done = 0;
 		}
-		got = drain(w, addr, &t);
+		got = drain(w, seq, addr, &t, deadline);
 		if (got < 0) {
 			need_dump = 1;	/* notifications lost: look again */
 			continue;

@@ -39,6 +39,7 @@ static void init(void)
 		values[i] = getenv(setting_names[i]);
 	settings_parse(values, &settings, msgs);
 	log_setup(&settings);
+	real_report();
 	for (i = 0; i < SET_COUNT; i++)
 		if (msgs[i][0])
 			shim_log(LV_ERRORS, "%s", msgs[i]);
@@ -79,17 +80,18 @@ EXPORT int socket(int domain, int type, int protocol)
 	return fd;
 }
 
+/* The table is reset before the number is given back to the kernel: once
+ * the real close() returns, another thread may get the same number and
+ * record its new kind (and held requests), which must not be wiped. */
 EXPORT int close(int fd)
 {
-	int ret, saved;
+	int saved = errno;
 
 	ensure();
-	ret = real.close(fd);
-	saved = errno;
 	if (fd >= 0)
 		fd_reset((unsigned)fd, (unsigned)fd, FD_UNKNOWN);
 	errno = saved;
-	return ret;
+	return real.close(fd);
 }
 
 static int new_fd(int ret)
@@ -123,35 +125,28 @@ EXPORT int dup3(int old, int new, int flags)
 	return new_fd(real.dup3(old, new, flags));
 }
 
-/* glibc >= 2.34; on an older one the program cannot be calling it. */
+/* glibc >= 2.34; without it in libc, the system call.  Reset first, as in
+ * close(); with CLOSE_RANGE_CLOEXEC nothing is closed and nothing reset. */
 EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
-	int ret, saved;
+	int saved = errno;
 
 	ensure();
-	if (!real.close_range) {
-		errno = ENOSYS;
-		return -1;
-	}
-	ret = real.close_range(first, last, flags);
-	saved = errno;
-	if (ret == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
+	if (first <= last && !(flags & CLOSE_RANGE_CLOEXEC))
 		fd_reset(first, last, FD_UNKNOWN);
 	errno = saved;
-	return ret;
+	return real.close_range(first, last, flags);
 }
 
 EXPORT void closefrom(int lowfd)
 {
-	int saved;
+	int saved = errno;
 
 	ensure();
-	if (real.closefrom)
-		real.closefrom(lowfd);
-	saved = errno;
 	if (lowfd >= 0)
 		fd_reset((unsigned)lowfd, ~0u, FD_UNKNOWN);
 	errno = saved;
+	real.closefrom(lowfd);
 }
 
 /* ---- sending ---- */
@@ -202,30 +197,43 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 
 /* Several datagrams in one call.  When one of them needs the shim, they
  * go out one sendmsg() each, in order: the kernel receives the same
- * datagrams, and the result is what sendmmsg() reports. */
+ * datagrams, and the result is what sendmmsg() reports.  The caller's
+ * array is read and msg_len written through the kernel, which stops at
+ * an entry it cannot read or write, as sendmmsg() does (after the first
+ * datagram, the count so far; else -1/EFAULT). */
 static __attribute__((noinline)) int
 sendmmsg_slow(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
 {
 	unsigned i, want = 0;
-	int kind;
+	int kind, entry = errno;
 
 	ensure();
 	kind = fd_kind(fd);
 	if (kind == FD_UNKNOWN)
 		kind = fd_classify(fd);
 	if (kind == FD_ROUTE || kind == FD_ROUTE_HELD)
-		for (i = 0; vec && i < vlen && !want; i++)
-			want = tx_wanted(&vec[i].msg_hdr);
+		for (i = 0; vec && i < vlen && i < 1024 && !want; i++)
+			want = (unsigned)tx_wanted(&vec[i].msg_hdr);
 	if (!want)
 		return real.sendmmsg(fd, vec, vlen, flags);
 	for (i = 0; i < vlen && i < 1024; i++) {
 		ssize_t n = send_slow(fd, TX_SENDMSG, NULL, 0, flags, NULL, 0,
 				      &vec[i].msg_hdr);
+		unsigned len = (unsigned)n;
 
 		if (n < 0)
-			return i ? (int)i : -1;
-		vec[i].msg_len = (unsigned)n;
+			break;
+		if (real_poke(&vec[i].msg_len, &len, sizeof(len)) < 0) {
+			if (errno == EFAULT)
+				break;	/* sent, but not counted: as the kernel */
+			vec[i].msg_len = len;	/* refused: readable, as seen */
+		}
 	}
+	if (i == 0)
+		return -1;
+	/* Some were sent: the error of the next one is lost, as in the
+	 * kernel, and errno stays as it was. */
+	errno = entry;
 	return (int)i;
 }
 
@@ -309,7 +317,9 @@ SLOW int recvmmsg_slow(int fd, struct mmsghdr *vec, unsigned vlen, int flags,
 	struct rxcall c = { RX_RECVMMSG, NULL, 0, flags, NULL, NULL, NULL, vec };
 
 	ensure();
-	if (held(fd, flags) && vec && vlen)
+	/* MSG_WAITFORONE only matters after the first datagram, and the held
+	 * path returns one datagram per call. */
+	if (held(fd, flags & ~MSG_WAITFORONE) && vec && vlen)
 		return (int)rx_held(fd, &c);
 	return real.recvmmsg(fd, vec, vlen, flags, timeout);
 }

@@ -1,10 +1,12 @@
 /* real.h - the libc functions dadshim wraps, resolved once with
- * dlsym(RTLD_NEXT) so that the shim itself always calls the real ones. */
+ * dlsym(RTLD_NEXT) so that the shim itself always calls the real ones;
+ * and copies of the caller's memory that never fault. */
 #ifndef DADSHIM_REAL_H
 #define DADSHIM_REAL_H
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 
 struct real_fns {
@@ -15,6 +17,8 @@ struct real_fns {
 	int (*dup3)(int, int, int);
 	int (*close_range)(unsigned, unsigned, int);	/* glibc >= 2.34 */
 	void (*closefrom)(int);				/* glibc >= 2.34 */
+	/* Every field is set once real_resolve() has run: to libc's
+	 * function, or to a stand-in that makes the system call. */
 	ssize_t (*send)(int, const void *, size_t, int);
 	ssize_t (*sendto)(int, const void *, size_t, int,
 			  const struct sockaddr *, socklen_t);
@@ -35,7 +39,31 @@ struct real_fns {
 
 extern struct real_fns real;
 
-/* Resolves the real functions (once, under pthread_once). */
+/* Resolves the real functions (once, under pthread_once).  A symbol libc
+ * lacks gets a stand-in making the system call; never NULL.  Does not log
+ * (the log is not set up yet).  Registers the fork handler that keeps the
+ * pid used by real_peek() right.  No lock. */
 void real_resolve(void);
+
+/* Logs, once, each symbol real_resolve() did not find (except close_range
+ * and closefrom, which glibc < 2.34 lacks).  Keeps errno.  No lock. */
+void real_report(void);
+
+/* Copies @len bytes of the caller's memory at @src to @dst through the
+ * kernel (process_vm_readv on this process), so that a bad pointer is an
+ * error instead of a fault.  Returns 0 when every byte was copied; else -1
+ * with errno EFAULT (some byte not readable), or the kernel's refusal of
+ * the call itself (ENOSYS, EPERM under seccomp: logged once).  No lock,
+ * no cancellation point. */
+int real_peek(void *dst, const void *src, size_t len);
+
+/* The same, gathering the @n areas of @src (an array in this process's
+ * memory, read by the kernel: it may be the caller's) into @dst, which
+ * must hold exactly their @len bytes. */
+int real_gather(void *dst, size_t len, const struct iovec *src, size_t n);
+
+/* Writes @len bytes from @src to the caller's memory at @dst the same way
+ * (process_vm_writev): -1/EFAULT when @dst is not writable. */
+int real_poke(void *dst, const void *src, size_t len);
 
 #endif

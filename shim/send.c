@@ -3,11 +3,13 @@
  * possible retry.  Anything else is sent exactly as the caller gave it. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <linux/netlink.h>
 
+#include "compat.h"
 #include "fdstate.h"
 #include "inspect.h"
 #include "log.h"
@@ -16,54 +18,87 @@
 #include "rewrite.h"
 
 #define SITES 8		/* messages of one datagram described for the log */
-#define GATHER_MAX 65536	/* larger sendmsg payloads pass untouched */
+#define COPY_MAX 65536	/* larger datagrams pass untouched */
+#define STACK_COPY 1024	/* datagrams up to this size are copied to the stack */
+#define IOV_CHUNK 32	/* iovecs looked at per system call */
 
-/* The bytes of a send as one buffer: the caller's own when they are
- * contiguous, else a private gathered copy. */
+/* The bytes of a send, copied by the kernel into the shim's own memory
+ * (the caller's pointers are never dereferenced: a bad one makes the copy
+ * fail, and the caller's own call then gets the kernel's verdict). */
 struct flat {
-	const unsigned char *bytes;
+	unsigned char *bytes;	/* @stack, or @heap */
 	size_t len;
-	unsigned char *owned;	/* malloc'd copy, or NULL */
+	unsigned char *heap;	/* malloc'd when the datagram is large */
+	struct msghdr msg;	/* TX_SENDMSG: a copy of the caller's msghdr */
 };
 
-static int flatten(const struct txcall *c, struct flat *f)
+/* Sums the lengths of the caller's @n iovecs at @iov, read through the
+ * kernel.  Returns -1 when the array is unreadable or the sum too large. */
+static int iov_total(const struct iovec *iov, size_t n, size_t *total)
 {
-	const struct msghdr *m = c->msg;
-	size_t i, len = 0, at = 0;
+	struct iovec chunk[IOV_CHUNK];
+	size_t i, len = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct iovec *e = &chunk[i % IOV_CHUNK];
+
+		if (i % IOV_CHUNK == 0) {
+			size_t k = n - i < IOV_CHUNK ? n - i : IOV_CHUNK;
+
+			if (real_peek(chunk, iov + i, k * sizeof(*iov)) < 0)
+				return -1;
+		}
+		if (e->iov_len > COPY_MAX - len)
+			return -1;
+		len += e->iov_len;
+	}
+	*total = len;
+	return 0;
+}
+
+/* Copies the datagram of @c into @stack (STACK_COPY bytes) or the heap.
+ * Returns -1, owning nothing, when there is nothing to look at, it is too
+ * large, the caller's memory is not readable, or there is no memory: the
+ * call then goes out as the caller made it. */
+static int flatten(const struct txcall *c, struct flat *f, unsigned char *stack)
+{
+	const struct iovec *src;
+	struct iovec one;
+	size_t n = 1;
 
 	memset(f, 0, sizeof(*f));
 	if (c->how != TX_SENDMSG) {
-		f->bytes = c->buf;
-		f->len = c->len;
-		return f->bytes && f->len ? 0 : -1;
-	}
-	/* More than UIO_MAXIOV entries: the kernel says EMSGSIZE. */
-	if (!m || !m->msg_iov || m->msg_iovlen == 0 || m->msg_iovlen > 1024)
-		return -1;
-	for (i = 0; i < m->msg_iovlen; i++) {
-		if (!m->msg_iov[i].iov_base && m->msg_iov[i].iov_len)
-			return -1;	/* the kernel says EFAULT */
-		if (m->msg_iov[i].iov_len > GATHER_MAX - len)
+		if (!c->buf || !c->len || c->len > COPY_MAX)
 			return -1;
-		len += m->msg_iov[i].iov_len;
+		one.iov_base = (void *)c->buf;
+		one.iov_len = c->len;
+		src = &one;
+		f->len = c->len;
+	} else {
+		if (!c->msg || real_peek(&f->msg, c->msg, sizeof(f->msg)) < 0)
+			return -1;
+		/* More than UIO_MAXIOV entries: the kernel says EMSGSIZE. */
+		src = f->msg.msg_iov;
+		n = f->msg.msg_iovlen;
+		if (!src || n == 0 || n > 1024 || iov_total(src, n, &f->len) < 0 ||
+		    f->len == 0)
+			return -1;
 	}
-	if (len == 0)
+	if (f->len > STACK_COPY) {
+		f->heap = malloc(f->len);
+		if (!f->heap) {
+			shim_log(LV_ERRORS, "no memory to look at a %zu-byte request; sent unchanged",
+				 f->len);
+			return -1;
+		}
+	}
+	f->bytes = f->heap ? f->heap : stack;
+	/* The kernel reads the caller's iovec array itself here. */
+	if (real_gather(f->bytes, f->len, src, n) < 0) {
+		free(f->heap);
+		f->heap = NULL;
 		return -1;
-	if (m->msg_iovlen == 1) {
-		f->bytes = m->msg_iov[0].iov_base;
-		f->len = len;
-		return 0;
 	}
-	f->owned = malloc(len);
-	if (!f->owned)
-		return -1;
-	for (i = 0; i < m->msg_iovlen; i++) {
-		if (m->msg_iov[i].iov_len)
-			memcpy(f->owned + at, m->msg_iov[i].iov_base, m->msg_iov[i].iov_len);
-		at += m->msg_iov[i].iov_len;
-	}
-	f->bytes = f->owned;
-	f->len = len;
 	return 0;
 }
 
@@ -96,29 +131,30 @@ static int plan_make(const struct flat *f, struct plan *p)
 	return p->rewrite || p->nreqs > 0 || p->nsites > 0;
 }
 
-/* Sends the caller's bytes, or @copy (@len bytes, the whole datagram). */
-static ssize_t tx_real(int fd, const struct txcall *c, const void *copy, size_t len)
+/* Sends the caller's call as made, or, with @f, the shim's copy of its
+ * datagram (with the caller's address, control data and flags). */
+static ssize_t tx_real(int fd, const struct txcall *c, const struct flat *f)
 {
 	struct msghdr m;
 	struct iovec iov;
 
 	switch (c->how) {
 	case TX_SEND:
-		return real.send(fd, copy ? copy : c->buf, c->len, c->flags);
+		return real.send(fd, f ? f->bytes : c->buf, c->len, c->flags);
 	case TX_SENDTO:
-		return real.sendto(fd, copy ? copy : c->buf, c->len, c->flags,
+		return real.sendto(fd, f ? f->bytes : c->buf, c->len, c->flags,
 				   c->to, c->tolen);
 	case TX_WRITE:
-		return real.write(fd, copy ? copy : c->buf, c->len);
+		return real.write(fd, f ? f->bytes : c->buf, c->len);
 	case TX_SENDMSG:
 		break;
 	}
-	if (!copy)
+	if (!f)
 		return real.sendmsg(fd, c->msg, c->flags);
 	/* The same datagram in one iovec; name, control and flags as given. */
-	m = *c->msg;
-	iov.iov_base = (void *)copy;
-	iov.iov_len = len;
+	m = f->msg;
+	iov.iov_base = f->bytes;
+	iov.iov_len = f->len;
 	m.msg_iov = &iov;
 	m.msg_iovlen = 1;
 	return real.sendmsg(fd, &m, c->flags);
@@ -179,65 +215,91 @@ static void unhold(int fd, const struct plan *p)
 	state_unlock(cs);
 }
 
+/* See paths.h.  Reads the caller's memory only through the kernel: an
+ * entry it cannot read is "not wanted", and its own sendmsg() or
+ * sendmmsg() then meets the kernel's EFAULT.  No lock. */
 int tx_wanted(const struct msghdr *m)
 {
 	struct txcall c = { TX_SENDMSG, NULL, 0, 0, NULL, 0, m };
+	unsigned char stack[STACK_COPY];
 	struct flat f;
 	struct plan p;
-	int want;
+	int want, saved = errno;
 
-	if (flatten(&c, &f) < 0)
+	if (flatten(&c, &f, stack) < 0) {
+		errno = saved;	/* the caller's call has not been made yet */
 		return 0;
+	}
 	want = plan_make(&f, &p);
-	free(f.owned);
+	free(f.heap);
 	return want;
 }
 
+/* What a cancelled send leaves to undo (the send is a cancellation point,
+ * and the shim's own work must leak nothing). */
+struct undo {
+	int fd;
+	const struct plan *p;
+	unsigned char *heap;
+};
+
+static void undo_send(void *arg)
+{
+	const struct undo *u = arg;
+
+	if (u->p && u->p->nreqs)
+		unhold(u->fd, u->p);
+	free(u->heap);
+}
+
+/* See paths.h.  Returns what the kernel returned for the datagram sent
+ * (the caller's call, or its NODAD copy), with errno as that call left it
+ * (errno is kept when the call succeeds).  Takes the lock only to hold or
+ * drop route requests, never across the send, which is the caller's
+ * cancellation point: a cancelled send frees the copy and drops what it
+ * held. */
 ssize_t tx(int fd, int kind, const struct txcall *c)
 {
+	unsigned char stack[STACK_COPY];
 	struct flat f;
 	struct plan p;
-	unsigned char *copy = NULL;
+	struct undo u;
 	ssize_t ret;
-	int saved, fresh = kind == FD_UNKNOWN;
+	int saved = errno, fresh = kind == FD_UNKNOWN;
 
 	if (fresh)
 		kind = fd_classify(fd);
 	if (kind != FD_ROUTE && kind != FD_ROUTE_HELD)
-		return tx_real(fd, c, NULL, 0);
-	if (flatten(c, &f) < 0)
-		return tx_real(fd, c, NULL, 0);
+		return tx_real(fd, c, NULL);
+	if (flatten(c, &f, stack) < 0) {
+		/* A failed look (EFAULT, a refusal) is not the caller's
+		 * errno: its own call decides. */
+		errno = saved;
+		return tx_real(fd, c, NULL);
+	}
 	/* The kind is a hint: confirm before touching or holding anything. */
 	if (!plan_make(&f, &p) ||
 	    ((p.rewrite || p.nreqs) && !fresh && fd_classify(fd) != FD_ROUTE)) {
-		free(f.owned);
-		return tx_real(fd, c, NULL, 0);
+		free(f.heap);
+		return tx_real(fd, c, NULL);
 	}
-	if (p.rewrite) {
-		copy = f.owned ? f.owned : malloc(f.len);
-		if (copy) {
-			if (copy != f.owned)
-				memcpy(copy, f.bytes, f.len);
-			if (!nodad_rewrite(copy, f.len))
-				p.rewrite = 0;
-		} else {
-			shim_log(LV_ERRORS, "no memory to set NODAD; request sent unchanged");
-			p.rewrite = 0;
-		}
-	}
+	/* The copy is the shim's own: NODAD is set in place. */
+	if (p.rewrite && !nodad_rewrite(f.bytes, f.len))
+		p.rewrite = 0;
 	/* Held before the send: another thread may read the reply before
 	 * this one returns. */
 	if (p.nreqs)
 		hold(fd, &p, &f);
-	ret = tx_real(fd, c, p.rewrite ? copy : NULL, f.len);
+	u.fd = fd;
+	u.p = &p;
+	u.heap = f.heap;
+	pthread_cleanup_push(undo_send, &u);
+	ret = tx_real(fd, c, p.rewrite ? &f : NULL);
 	saved = errno;
-	if (ret < 0 && p.nreqs)
-		unhold(fd, &p);
+	u.p = ret < 0 ? &p : NULL;	/* the kernel owes no reply */
 	if (ret >= 0)
 		log_sites(&p, p.rewrite);
-	if (copy != f.owned)
-		free(copy);
-	free(f.owned);
+	pthread_cleanup_pop(1);
 	errno = saved;
 	return ret;
 }

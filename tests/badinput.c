@@ -111,6 +111,309 @@ static void send_case(const char *name, int fd, const void *buf, size_t len)
 	report(name, r, errno, "");
 }
 
+/* ==== BEGIN bad non-NULL pointers (issue 10, item 1) ====
+ * Every wrapped call on a NETLINK_ROUTE socket with a pointer that is not
+ * NULL but not readable (0x10, or a structure that runs into a PROT_NONE
+ * page).  Each call runs in a child, so that a crash is reported as a
+ * result ("killed by signal N") instead of ending the run; the child
+ * inherits the parent's socket, and after it exits the parent reads what
+ * the kernel queued on it: the replies tell what the kernel received.  The
+ * receive cases first send a route with a source (the shim holds it: the
+ * held receive path runs) and then receive its ACK into bad memory. */
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+/* volatile: the compiler must not see (and warn about) the bad address */
+static volatile uintptr_t bp_bad = 0x10;
+#define BAD ((void *)bp_bad)
+
+static unsigned char *bp_page;	/* a readable page followed by a PROT_NONE one */
+static unsigned char *bp_ro;	/* a read-only page */
+static unsigned char bp_addr[64], bp_route[76];
+static size_t bp_pagesz;
+
+/* bp_addr for 2001:db8:d800:52::@last, seq @seq */
+static void bp_newaddr(unsigned char *out, unsigned last, uint32_t seq)
+{
+	memcpy(out, bp_addr, sizeof(bp_addr));
+	out[43] = (unsigned char)last;
+	set_seq(out, seq);
+}
+
+/* Inside the child: the call of case @k on @fd.  ret/errno into @v. */
+static void bp_call(int k, int fd, long v[2])
+{
+	static const struct sockaddr_nl to = { .nl_family = AF_NETLINK };
+	unsigned char a[64], big[8192];
+	struct iovec iov[2], *iovp;
+	struct msghdr m, *mp;
+	struct mmsghdr mm[2], *mmp;
+	struct sockaddr_nl from;
+	socklen_t fl = sizeof(from);
+	ssize_t r = 0;
+
+	memset(&m, 0, sizeof(m));
+	memset(mm, 0, sizeof(mm));
+	bp_newaddr(a, 0x70 + (unsigned)k, 0x700 + (uint32_t)k);
+	if (k >= 20) {
+		/* A route with a source on lo, in a table of its own: held. */
+		unsigned char rt[76];
+
+		memcpy(rt, bp_route, sizeof(rt));
+		rt[20] = (unsigned char)(100 + k);
+		set_seq(rt, 0x700 + (uint32_t)k);
+		if (sendto(fd, rt, sizeof(rt), 0, (const struct sockaddr *)&to,
+			   sizeof(to)) != (ssize_t)sizeof(rt)) {
+			v[0] = -2;
+			v[1] = errno;
+			return;
+		}
+	}
+	errno = 0;
+	switch (k) {
+	case 0: r = send(fd, BAD, 64, 0); break;
+	case 1: r = sendto(fd, BAD, 64, 0, (const struct sockaddr *)&to, sizeof(to)); break;
+	case 2: r = write(fd, BAD, 64); break;
+	case 3: r = sendmsg(fd, BAD, 0); break;
+	case 4:
+		m.msg_iov = BAD;
+		m.msg_iovlen = 1;
+		r = sendmsg(fd, &m, 0);
+		break;
+	case 5:
+		iov[0].iov_base = BAD;
+		iov[0].iov_len = 64;
+		m.msg_iov = iov;
+		m.msg_iovlen = 1;
+		r = sendmsg(fd, &m, 0);
+		break;
+	case 6:
+		iov[0].iov_base = a;
+		iov[0].iov_len = 16;
+		iov[1].iov_base = BAD;
+		iov[1].iov_len = 48;
+		m.msg_iov = iov;
+		m.msg_iovlen = 2;
+		r = sendmsg(fd, &m, 0);
+		break;
+	case 7:
+		/* The iovec array runs into the PROT_NONE page. */
+		iovp = (struct iovec *)(bp_page + bp_pagesz - sizeof(*iovp));
+		iovp->iov_base = a;
+		iovp->iov_len = sizeof(a);
+		m.msg_iov = iovp;
+		m.msg_iovlen = 2;
+		r = sendmsg(fd, &m, 0);
+		break;
+	case 8:
+		/* The msghdr itself runs into the PROT_NONE page. */
+		mp = (struct msghdr *)(bp_page + bp_pagesz - 16);
+		r = sendmsg(fd, mp, 0);
+		break;
+	case 9:
+		/* An RTM_NEWADDR the shim rewrites, with a bad address. */
+		iov[0].iov_base = a;
+		iov[0].iov_len = sizeof(a);
+		m.msg_iov = iov;
+		m.msg_iovlen = 1;
+		m.msg_name = BAD;
+		m.msg_namelen = sizeof(to);
+		r = sendmsg(fd, &m, 0);
+		break;
+	case 10: r = sendmmsg(fd, BAD, 2, 0); break;
+	case 11:
+		mm[0].msg_hdr.msg_iov = BAD;
+		mm[0].msg_hdr.msg_iovlen = 1;
+		r = sendmmsg(fd, mm, 1, 0);
+		break;
+	case 12:
+		/* A datagram the shim rewrites, then a bad one: one is sent. */
+		iov[0].iov_base = a;
+		iov[0].iov_len = sizeof(a);
+		iov[1].iov_base = BAD;
+		iov[1].iov_len = 64;
+		mm[0].msg_hdr.msg_iov = &iov[0];
+		mm[0].msg_hdr.msg_iovlen = 1;
+		mm[1].msg_hdr.msg_iov = &iov[1];
+		mm[1].msg_hdr.msg_iovlen = 1;
+		r = sendmmsg(fd, mm, 2, 0);
+		break;
+	case 13:
+		/* The second mmsghdr runs into the PROT_NONE page. */
+		mmp = (struct mmsghdr *)(bp_page + bp_pagesz - sizeof(*mmp) - 8);
+		memset(mmp, 0, sizeof(*mmp));
+		iov[0].iov_base = a;
+		iov[0].iov_len = sizeof(a);
+		mmp->msg_hdr.msg_iov = iov;
+		mmp->msg_hdr.msg_iovlen = 1;
+		r = sendmmsg(fd, mmp, 2, 0);
+		break;
+	case 14:
+		/* A read-only mmsghdr: the datagram is sent, msg_len cannot
+		 * be stored. */
+		mmp = (struct mmsghdr *)bp_ro;
+		r = sendmmsg(fd, mmp, 1, 0);
+		break;
+	case 15:
+		r = sendto(fd, a, sizeof(a), 0, BAD, sizeof(to));
+		break;
+	case 16:
+		/* The datagram's last bytes are on the PROT_NONE page. */
+		memcpy(bp_page + bp_pagesz - 32, a, 32);
+		r = send(fd, bp_page + bp_pagesz - 32, sizeof(a), 0);
+		break;
+	case 20: r = recv(fd, BAD, sizeof(big), 0); break;
+	case 21: r = recvfrom(fd, BAD, sizeof(big), 0, NULL, NULL); break;
+	case 22: r = recvfrom(fd, big, sizeof(big), 0, (struct sockaddr *)&from, BAD); break;
+	case 23: r = read(fd, BAD, sizeof(big)); break;
+	case 24: r = recvmsg(fd, BAD, 0); break;
+	case 25:
+		iov[0].iov_base = BAD;
+		iov[0].iov_len = sizeof(big);
+		m.msg_iov = iov;
+		m.msg_iovlen = 1;
+		r = recvmsg(fd, &m, 0);
+		break;
+	case 26:
+		iov[0].iov_base = BAD;
+		iov[0].iov_len = sizeof(big);
+		m.msg_iov = iov;
+		m.msg_iovlen = 1;
+		r = recvmsg(fd, &m, MSG_PEEK);
+		break;
+	case 27: r = recvmmsg(fd, BAD, 1, 0, NULL); break;
+	case 28:
+		iov[0].iov_base = BAD;
+		iov[0].iov_len = sizeof(big);
+		mm[0].msg_hdr.msg_iov = iov;
+		mm[0].msg_hdr.msg_iovlen = 1;
+		r = recvmmsg(fd, mm, 1, MSG_WAITFORONE, NULL);
+		break;
+	case 29: r = recvmsg(fd, (struct msghdr *)(bp_page + bp_pagesz - 16), 0); break;
+	default: break;
+	}
+	(void)fl;
+	v[0] = (long)r;
+	v[1] = errno;
+}
+
+static const char *const bp_names[] = {
+	[0] = "bad-ptr-send-buf", [1] = "bad-ptr-sendto-buf", [2] = "bad-ptr-write-buf",
+	[3] = "bad-ptr-sendmsg-msghdr", [4] = "bad-ptr-sendmsg-msg_iov",
+	[5] = "bad-ptr-sendmsg-iov_base", [6] = "bad-ptr-sendmsg-second-iov_base",
+	[7] = "bad-ptr-sendmsg-second-iovec-unmapped", [8] = "bad-ptr-sendmsg-msghdr-unmapped-end",
+	[9] = "bad-ptr-sendmsg-msg_name-newaddr", [10] = "bad-ptr-sendmmsg-vec",
+	[11] = "bad-ptr-sendmmsg-msg_iov", [12] = "bad-ptr-sendmmsg-newaddr-then-bad",
+	[13] = "bad-ptr-sendmmsg-second-mmsghdr-unmapped", [14] = "bad-ptr-sendmmsg-readonly-vec",
+	[15] = "bad-ptr-sendto-dest-newaddr", [16] = "bad-ptr-send-buf-unmapped-end",
+	[20] = "bad-ptr-recv-held", [21] = "bad-ptr-recvfrom-held",
+	[22] = "bad-ptr-recvfrom-fromlen-held", [23] = "bad-ptr-read-held",
+	[24] = "bad-ptr-recvmsg-msghdr-held", [25] = "bad-ptr-recvmsg-iov_base-held",
+	[26] = "bad-ptr-recvmsg-peek-iov_base-held", [27] = "bad-ptr-recvmmsg-vec-held",
+	[28] = "bad-ptr-recvmmsg-waitforone-iov_base-held",
+	[29] = "bad-ptr-recvmsg-msghdr-unmapped-end-held",
+};
+
+/* What the kernel queued on @fd: "replies=seq/type/error,..." */
+static void bp_replies(int fd, char *out, size_t size)
+{
+	size_t at = (size_t)snprintf(out, size, "replies=");
+	int i;
+
+	for (i = 0; i < 4 && at < size; i++) {
+		unsigned char b[1024];
+		ssize_t n = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+		uint32_t seq = 0;
+		uint16_t type = 0;
+		int32_t error = 0;
+
+		if (n < 16)
+			break;
+		memcpy(&type, b + 4, 2);
+		memcpy(&seq, b + 8, 4);
+		if (type == NLMSG_ERROR && n >= 20)
+			memcpy(&error, b + 16, 4);
+		at += (size_t)snprintf(out + at, size - at, "%s%#x/%u/%d", i ? "," : "",
+				       seq, type, error);
+	}
+}
+
+static void bad_pointer_cases(void)
+{
+	unsigned char a[64];
+	int k;
+
+	bp_pagesz = (size_t)sysconf(_SC_PAGESIZE);
+	bp_page = mmap(NULL, 3 * bp_pagesz, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (bp_page == MAP_FAILED)
+		exit(2);
+	bp_ro = bp_page + 2 * bp_pagesz;
+	unhex(addr_hex, bp_addr);
+	unhex(route_hex, bp_route);
+	bp_route[67] = 0x6f;	/* source 2001:db8:d800:52::6f */
+	{
+		/* The read-only mmsghdr of case 14, pointing at its datagram. */
+		static unsigned char dgram[64];
+		static struct iovec div;
+		struct mmsghdr *mmp = (struct mmsghdr *)bp_ro;
+
+		bp_newaddr(dgram, 0x70 + 14, 0x700 + 14);
+		div.iov_base = dgram;
+		div.iov_len = sizeof(dgram);
+		memset(mmp, 0, sizeof(*mmp));
+		mmp->msg_hdr.msg_iov = &div;
+		mmp->msg_hdr.msg_iovlen = 1;
+	}
+	if (mprotect(bp_page + bp_pagesz, bp_pagesz, PROT_NONE) != 0 ||
+	    mprotect(bp_ro, bp_pagesz, PROT_READ) != 0)
+		exit(2);
+	/* The source of the held routes, on lo. */
+	k = nl();
+	bp_newaddr(a, 0x6f, 0x6ff);
+	send_case("bad-ptr-source-on-lo", k, a, sizeof(a));
+	reply("bad-ptr-source-on-lo-reply", k);
+	close(k);
+
+	for (k = 0; k < (int)(sizeof(bp_names) / sizeof(bp_names[0])); k++) {
+		long v[2] = { 0, 0 };
+		int fd, p[2], st = 0;
+		pid_t pid;
+
+		if (!bp_names[k])
+			continue;
+		fd = nl();
+		if (pipe(p) != 0)
+			exit(2);
+		pid = fork();
+		if (pid < 0)
+			exit(2);
+		if (pid == 0) {
+			close(p[0]);
+			bp_call(k, fd, v);
+			if (write(p[1], v, sizeof(v)) != (ssize_t)sizeof(v))
+				_exit(3);
+			_exit(0);
+		}
+		close(p[1]);
+		if (read(p[0], v, sizeof(v)) != (ssize_t)sizeof(v))
+			v[0] = -3;
+		close(p[0]);
+		if (waitpid(pid, &st, 0) != pid)
+			exit(2);
+		if (WIFSIGNALED(st)) {
+			printf("case %s: killed by signal %d\n", bp_names[k], WTERMSIG(st));
+		} else {
+			char extra[160];
+
+			bp_replies(fd, extra, sizeof(extra));
+			report(bp_names[k], v[0], (int)v[1], extra);
+		}
+		close(fd);
+	}
+}
+/* ==== END bad non-NULL pointers ==== */
+
 int main(void)
 {
 	unsigned char addr[64], route[76], nosrc[76], addr4[40], buf[512], small[16];
@@ -318,5 +621,6 @@ int main(void)
 	r = recv(fd, small, 0, MSG_TRUNC);
 	report("recv-0-trunc", r, errno, "");
 	close(fd);
+	bad_pointer_cases();
 	return 0;
 }

@@ -23,12 +23,16 @@
  *              ADDR2 = ADDR+1 without NODAD and a route with it as source
  *   close      another thread closes the socket during the wait
  *   late       the reply is read only after DAD has ended (a busy reader)
+ *   waitforone as plain, every reply read with recvmmsg(MSG_WAITFORONE)
  *
  * Prints "faults: case=CASE key=value ..." (what the process observed:
  * the reply's error or recv's errno, descriptors open before and after,
  * signals caught, the child's status); exits 0 unless the test itself
  * could not run.  The calling script judges the values.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* recvmmsg */
+#endif
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -117,6 +121,23 @@ static void nl_send(int fd, struct msg *m)
 		die("faults: sendto");
 }
 
+/* One datagram, as charon reads it (recv with MSG_TRUNC), or, in case
+ * waitforone, with recvmmsg(MSG_WAITFORONE). */
+static ssize_t recv_reply(int fd, char *buf, size_t len)
+{
+	struct iovec iov = { buf, len };
+	struct mmsghdr mm;
+	int n;
+
+	if (strcmp(mode, "waitforone"))
+		return recv(fd, buf, len, MSG_TRUNC);
+	memset(&mm, 0, sizeof(mm));
+	mm.msg_hdr.msg_iov = &iov;
+	mm.msg_hdr.msg_iovlen = 1;
+	n = recvmmsg(fd, &mm, 1, MSG_WAITFORONE, NULL);
+	return n < 1 ? -1 : (ssize_t)mm.msg_len;
+}
+
 /* The reply to @seq as the process sees it: 0, -errno from the kernel,
  * or 1 when recv itself failed (errno in *@rerr). */
 static int nl_reply(int fd, uint32_t seq, int *rerr)
@@ -124,7 +145,7 @@ static int nl_reply(int fd, uint32_t seq, int *rerr)
 	char buf[BUFLEN];
 
 	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+		ssize_t n = recv_reply(fd, buf, sizeof(buf));
 		const struct nlmsghdr *h = (const void *)buf;
 		int len = (int)n;
 

@@ -8,6 +8,18 @@
  *   lifecycle dup2       IFNAME ADDR1 ADDR2
  *   lifecycle closerange IFNAME ADDR1 ADDR2
  *   lifecycle exec       IFNAME ADDR
+ *   lifecycle fallback   IFNAME ADDR1 ADDR2 (every wrapped call once; run
+ *                         with a test build of the shim whose libc
+ *                         "lacks" them: DADSHIM_TEST_HIDE=all)
+ *   lifecycle seccomp    IFNAME ADDR1 ADDR2 (process_vm_readv refused by
+ *                         a seccomp filter, as a sandbox may: ADDR1 by
+ *                         sendto(), ADDR2 by sendmsg(), then a bad buffer)
+ *   lifecycle forkpid    IFNAME ADDR1 ADDR2 (ADDR2 sent by a fork()ed child
+ *                         from memory its parent overwrites meanwhile:
+ *                         the shim must read the child's own memory)
+ *   lifecycle closerace  IFNAME ADDR1 ADDR2 (with tests/closehook.so
+ *                         preloaded after the shim: a number closed and at
+ *                         once reused by a socket that holds a route)
  *   lifecycle fdlist     (what exec runs: lists its descriptors, exits with
  *                         their number, to compare with what the parent
  *                         itself inherited)
@@ -21,6 +33,7 @@
  */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_addr.h>
@@ -33,7 +46,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -50,8 +67,10 @@
 #endif
 
 extern char **environ;
-/* glibc >= 2.34 (the shim wraps it); declared here for -std=gnu99. */
+/* glibc >= 2.34 (the shim wraps them); declared here for -std=gnu99. */
 int close_range(unsigned first, unsigned last, int flags);
+void closefrom(int lowfd);
+int dup3(int old, int new, int flags);
 
 static unsigned ifindex;
 static uint32_t seq_ctr = 500;
@@ -454,6 +473,182 @@ static int case_inherit(const struct in6_addr *a1, const struct in6_addr *a2)
 	return 0;
 }
 
+/* Every wrapped call once: ADDR1 by write() and read(), ADDR2 by
+ * sendmsg() and recvmsg(); dup, dup2, dup3; closefrom() and close_range()
+ * must really close. */
+static int closed(int fd)
+{
+	return fcntl(fd, F_GETFD) < 0 && errno == EBADF;
+}
+
+static int case_fallback(const struct in6_addr *a1, const struct in6_addr *a2)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	char buf[8192];
+	struct iovec iov;
+	struct msghdr mh;
+	struct msg m;
+	int fd = nl_open(), e1 = -1, e2 = -1, d, n_cf = 0, n_cr = 0;
+	ssize_t n;
+
+	newaddr(&m, a1, 0);
+	if (write(fd, &m, m.h.nlmsg_len) != (ssize_t)m.h.nlmsg_len)
+		die("lifecycle: write");
+	n = read(fd, buf, sizeof(buf));
+	if (n >= 20 && ((struct nlmsghdr *)(void *)buf)->nlmsg_type == NLMSG_ERROR)
+		e1 = ((struct nlmsgerr *)NLMSG_DATA((struct nlmsghdr *)(void *)buf))->error;
+	newaddr(&m, a2, 0);
+	iov.iov_base = &m;
+	iov.iov_len = m.h.nlmsg_len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_name = &kernel;
+	mh.msg_namelen = sizeof(kernel);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (sendmsg(fd, &mh, 0) != (ssize_t)m.h.nlmsg_len)
+		die("lifecycle: sendmsg");
+	iov.iov_base = buf;
+	iov.iov_len = sizeof(buf);
+	mh.msg_name = NULL;
+	mh.msg_namelen = 0;
+	n = recvmsg(fd, &mh, 0);
+	if (n >= 20 && ((struct nlmsghdr *)(void *)buf)->nlmsg_type == NLMSG_ERROR)
+		e2 = ((struct nlmsgerr *)NLMSG_DATA((struct nlmsghdr *)(void *)buf))->error;
+	d = dup(fd);
+	if (d < 0 || dup2(fd, 40) != 40 || dup3(fd, 41, O_CLOEXEC) != 41)
+		die("lifecycle: dup");
+	closefrom(40);
+	n_cf = closed(40) + closed(41);
+	if (dup2(fd, 50) != 50)
+		die("lifecycle: dup2");
+	n_cr = close_range(50, 50, 0) == 0 && closed(50);
+	close(d);
+	close(fd);
+	printf("lifecycle: case=fallback addr1=%d addr2=%d closefrom_closed=%d "
+	       "close_range_closed=%d dup_closed=%d\n", e1, e2, n_cf, n_cr, closed(d));
+	return 0;
+}
+
+/* closerace: closehook.so calls this right after the real close() of the
+ * first socket, before the shim's close() returns: a new socket gets the
+ * number and sends a route whose source is tentative, which the shim
+ * holds.  Its state must survive the end of the shim's close(). */
+static int race_fd = -1;
+static struct in6_addr race_src;
+static uint32_t race_seq;
+
+static void race_reuse(int number)
+{
+	struct msg m;
+
+	race_fd = nl_open();
+	if (race_fd != number)
+		fprintf(stderr, "lifecycle: number %d not reused (%d)\n", number, race_fd);
+	newroute(&m, &race_src, 0xe6);
+	nl_send(race_fd, &m);
+	race_seq = m.h.nlmsg_seq;
+}
+
+static int case_closerace(const struct in6_addr *a1, const struct in6_addr *a2)
+{
+	void (**hook)(int) = (void (**)(int))dlsym(RTLD_DEFAULT, "closehook_fn");
+	struct msg m;
+	int fd, number, e1, e2;
+
+	if (!hook)
+		die("lifecycle: closehook.so is not preloaded");
+	fd = nl_open();
+	newaddr(&m, a1, 0);	/* tentative: DADSHIM_NODAD=0 */
+	e1 = nl_do(fd, &m);
+	race_src = *a1;
+	number = fd;
+	*hook = race_reuse;
+	close(fd);
+	e2 = race_fd >= 0 ? nl_reply(race_fd, race_seq) : -2000;
+	if (race_fd >= 0)
+		close(race_fd);
+	(void)a2;
+	printf("lifecycle: case=closerace addr1=%d reused=%d route=%d\n", e1,
+	       race_fd == number, e2);
+	return 0;
+}
+
+/* seccomp: the shim cannot read the caller's memory through the kernel;
+ * it must send every request unchanged and never fault. */
+static int case_seccomp(const struct in6_addr *a1, const struct in6_addr *a2)
+{
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_process_vm_readv, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(filter) / sizeof(filter[0]), filter };
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct iovec iov;
+	struct msghdr mh;
+	struct msg m;
+	int fd = nl_open(), e1, e2, bad_errno, ok_errno;
+	ssize_t n;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+		die("lifecycle: seccomp");
+	newaddr(&m, a1, 0);
+	e1 = nl_do(fd, &m);
+	newaddr(&m, a2, 0);
+	iov.iov_base = &m;
+	iov.iov_len = m.h.nlmsg_len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_name = &kernel;
+	mh.msg_namelen = sizeof(kernel);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	errno = 0;
+	if (sendmsg(fd, &mh, 0) != (ssize_t)m.h.nlmsg_len)
+		die("lifecycle: sendmsg");
+	ok_errno = errno;	/* a success leaves errno alone */
+	e2 = nl_reply(fd, m.h.nlmsg_seq);
+	iov.iov_base = (void *)(uintptr_t)0x10;
+	n = sendmsg(fd, &mh, 0);
+	bad_errno = n < 0 ? errno : 0;
+	close(fd);
+	printf("lifecycle: case=seccomp addr1=%d addr2=%d ok_errno=%d bad_ret=%zd bad_errno=%d\n",
+	       e1, e2, ok_errno, n, bad_errno);
+	return 0;
+}
+
+/* forkpid: the shim reads the caller's bytes through the kernel by pid;
+ * after fork() it must be the child's pid.  The parent clears the request
+ * the child is about to send: read from the parent, it would look like
+ * nothing to change, and ADDR2 would reach the kernel without NODAD. */
+static struct msg fork_req;
+
+static int case_forkpid(const struct in6_addr *a1, const struct in6_addr *a2)
+{
+	struct msg m;
+	int fd = nl_open(), e1, status = 0;
+	pid_t pid;
+
+	newaddr(&m, a1, 0);
+	e1 = nl_do(fd, &m);	/* the shim has looked at this process */
+	newaddr(&fork_req, a2, 0);
+	pid = fork();
+	if (pid < 0)
+		die("lifecycle: fork");
+	if (pid == 0) {
+		sleep_ms(200);	/* until the parent has cleared fork_req */
+		_exit(nl_do(fd, &fork_req) == 0 ? 0 : 1);
+	}
+	memset(&fork_req, 0, sizeof(fork_req));
+	if (waitpid(pid, &status, 0) != pid)
+		die("lifecycle: waitpid");
+	close(fd);
+	printf("lifecycle: case=forkpid addr1=%d child=%d\n", e1,
+	       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct in6_addr a1, a2;
@@ -478,5 +673,13 @@ int main(int argc, char **argv)
 		return case_closerange(&a1, &a2);
 	if (!strcmp(argv[1], "inherit"))
 		return case_inherit(&a1, &a2);
+	if (!strcmp(argv[1], "fallback"))
+		return case_fallback(&a1, &a2);
+	if (!strcmp(argv[1], "forkpid"))
+		return case_forkpid(&a1, &a2);
+	if (!strcmp(argv[1], "seccomp"))
+		return case_seccomp(&a1, &a2);
+	if (!strcmp(argv[1], "closerace"))
+		return case_closerace(&a1, &a2);
 	return 2;
 }

@@ -32,12 +32,19 @@ build() {
 }
 build stress tests/stress.c
 build faults tests/faults.c
-build lifecycle tests/lifecycle.c
+build lifecycle tests/lifecycle.c -ldl
+build cancelleak tests/cancelleak.c
+build closehook.so -shared -fPIC tests/closehook.c
+# The shim as a test build whose libc seems to lack the symbols named in
+# DADSHIM_TEST_HIDE: its stand-ins (the system calls) run.
+# shellcheck disable=SC2086
+build libdadshim-hide.so -shared -fPIC -fvisibility=hidden $SHIM_DEFS -DDADSHIM_TEST_HIDE \
+	-Wl,--version-script=shim/dadshim.map shim/*.c -lmnl -ldl
 # shellcheck disable=SC2086
 build stress_tsan -fsanitize=thread -g $SHIM_DEFS tests/stress.c shim/*.c -lmnl -ldl
 # shellcheck disable=SC2086
 build faults_asan -fsanitize=address -g $SHIM_DEFS tests/faults.c shim/*.c -lmnl -ldl
-pass "build: stress, faults, lifecycle (+ TSan and ASan builds with the shim compiled in)"
+pass "build: stress, faults, lifecycle, cancelleak, closehook (+ TSan, ASan and symbol-hiding builds of the shim)"
 
 # kv FILE KEY: the value of KEY=VALUE in the program's summary line
 kv() {
@@ -342,6 +349,17 @@ expect "$out" result ok
 in_table 230 "$FA" || err "route not in table 230"
 case_end "$out" "$log" || :
 
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "fault 11: the reply read with recvmmsg(MSG_WAITFORONE): EINVAL without the shim, route installed with it"
+unshimmed f11a waitforone fd00:fb1::1
+expect "$out" result EINVAL
+fault f11 "$B/faults" waitforone fd00:fb1::2
+expect "$out" result ok
+expect "$out" wait_seen 1
+fds_same "$out"
+in_table 230 "$FA" || err "route not in table 230"
+case_end "$out" "$log" || :
+
 # The same faults in the ASan build (the shim compiled in): no leak, no
 # error. fork is left out: LeakSanitizer in the child counts the buffer of
 # the parent's waiting thread, which the child never had.
@@ -465,5 +483,113 @@ expect "$out" posix_spawn_child_fds "$n"
 expect "$out" route 0
 in_table 231 fd00:d4::/64 || err "route not in table 231"
 case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "lifecycle 6: close() resets the table before the number is free: a socket that gets it at once keeps its held route"
+out=$T_TMP/l6a.out
+rc=0
+in_ns env LD_PRELOAD="$B/closehook.so" "$B/lifecycle" closerace "$IF1" fd00:16::1 fd00:16::2 \
+	>"$out" 2>&1 || rc=$?
+ran "$rc"
+expect "$out" reused 1
+expect "$out" route -22
+out=$T_TMP/l6.out
+log=$T_TMP/l6.log
+rc=0
+GUARD=60 in_ns env LD_PRELOAD="$SHIM $B/closehook.so" DADSHIM_LOG_TARGET=stderr DADSHIM_NODAD=0 \
+	"$B/lifecycle" closerace "$IF1" fd00:16::3 fd00:16::4 >"$out" 2>"$log" || rc=$?
+ran "$rc"
+expect "$out" addr1 0
+expect "$out" reused 1
+expect "$out" route 0
+ip -n "$NS1" -6 route show table 231 | grep -q "^fd00:e6::/64 .*src fd00:16::3 " ||
+	err "the reused socket's route is not in table 231"
+case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "lifecycle 7: a libc without the wrapped symbols: the shim logs each once and makes the system calls (NODAD set, closefrom closes)"
+out=$T_TMP/l7a.out
+rc=0
+in_ns "$B/lifecycle" fallback "$IF1" fd00:17::1 fd00:17::2 >"$out" 2>&1 || rc=$?
+ran "$rc"
+expect "$out" closefrom_closed 2
+! nodad_in "$NS1" fd00:17::1 || err "without the shim the kernel got NODAD"
+out=$T_TMP/l7.out
+log=$T_TMP/l7.log
+rc=0
+in_ns env LD_PRELOAD="$B/libdadshim-hide.so" DADSHIM_TEST_HIDE=all DADSHIM_LOG_TARGET=stderr \
+	"$B/lifecycle" fallback "$IF1" fd00:17::3 fd00:17::4 >"$out" 2>"$log" || rc=$?
+ran "$rc"
+[ "$rc" -eq 0 ] || err "exit status $rc"
+expect "$out" addr1 0
+expect "$out" addr2 0
+expect "$out" closefrom_closed 2
+expect "$out" close_range_closed 1
+expect "$out" dup_closed 1
+nodad_in "$NS1" fd00:17::3 || err "write(): no NODAD in the kernel"
+nodad_in "$NS1" fd00:17::4 || err "sendmsg(): no NODAD in the kernel"
+for f in socket close dup dup2 dup3 send sendto sendmsg sendmmsg write recv recvfrom \
+	recvmsg recvmmsg read __recv_chk __recvfrom_chk __read_chk; do
+	n=$(grep -c "libc has no $f; the shim uses the system call instead" "$log") || :
+	[ "$n" = 1 ] || err "$f: logged $n times, not once"
+done
+case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "lifecycle 8: process_vm_readv refused by seccomp: logged once, requests sent unchanged, a bad buffer still EFAULT"
+out=$T_TMP/l8.out
+log=$T_TMP/l8.log
+rc=0
+with_shim "$B/lifecycle" seccomp "$IF1" fd00:18::1 fd00:18::2 >"$out" 2>"$log" || rc=$?
+ran "$rc"
+[ "$rc" -eq 0 ] || err "exit status $rc"
+expect "$out" addr1 0
+expect "$out" addr2 0
+expect "$out" ok_errno 0
+expect "$out" bad_ret -1
+expect "$out" bad_errno 14
+! nodad_in "$NS1" fd00:18::1 || err "sendto(): NODAD set without a safe look at the bytes"
+! nodad_in "$NS1" fd00:18::2 || err "sendmsg(): NODAD set without a safe look at the bytes"
+n=$(grep -c "cannot read the caller's memory safely (process_vm_readv: Operation not permitted)" "$log") || :
+[ "$n" = 1 ] || err "the refusal was logged $n times, not once"
+case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "lifecycle 9: after fork() the shim reads the child's memory, not the parent's: the child's address gets NODAD"
+out=$T_TMP/l9.out
+log=$T_TMP/l9.log
+rc=0
+with_shim "$B/lifecycle" forkpid "$IF1" fd00:19::1 fd00:19::2 >"$out" 2>"$log" || rc=$?
+ran "$rc"
+expect "$out" addr1 0
+expect "$out" child 0
+nodad_in "$NS1" fd00:19::1 || err "parent's address: no NODAD in the kernel"
+nodad_in "$NS1" fd00:19::2 || err "child's address: no NODAD in the kernel"
+case_end "$out" "$log" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "cancel leak: 1000 sends cancelled inside the shim leave no more heap blocks than without it"
+out0=$T_TMP/cl0.out
+out1=$T_TMP/cl1.out
+rc=0
+in_ns "$B/cancelleak" "$IF1" 1000 >"$out0" 2>&1 || rc=$?
+ran "$rc"
+[ "$rc" -eq 0 ] || err "without the shim: exit status $rc"
+rc=0
+with_shim "$B/cancelleak" "$IF1" 1000 >"$out1" 2>>"$out1" || rc=$?
+ran "$rc"
+[ "$rc" -eq 0 ] || err "with the shim: exit status $rc"
+for k in newaddr newaddr+1k-noop route; do
+	a=$(sed -n "s/^cancelleak: kind=$k sends=1000 live_delta=\(-*[0-9]*\)$/\1/p" "$out0")
+	b=$(sed -n "s/^cancelleak: kind=$k sends=1000 live_delta=\(-*[0-9]*\)$/\1/p" "$out1")
+	if [ -z "$a" ] || [ -z "$b" ]; then
+		err "$k: no figure"
+	elif [ "$b" -gt "$a" ]; then
+		err "$k: $b live heap blocks after 1000 cancelled sends with the shim, $a without"
+	fi
+	note "$k: live heap blocks after 1000 cancelled sends: $a without the shim, $b with"
+done
+[ -z "$(ip -n "$NS1" -6 addr show | grep 'fd00:cc::1')" ] || err "a cancelled send reached the kernel"
+case_end "$out0" "$out1" || :
 
 finish

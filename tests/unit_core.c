@@ -11,6 +11,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include "dadwait.h"
 #include "inspect.h"
 #include "rewrite.h"
 #include "settings.h"
@@ -530,6 +531,58 @@ static void test_settings(void)
 	      msgs[SET_NODAD]);
 }
 
+
+/* ==== BEGIN dump_feed (issue 10: the DAD wait's re-dump) ==== */
+static size_t dump_part(unsigned char *buf, uint16_t type, uint32_t seq, uint32_t flags)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	size_t n;
+
+	if (type == NLMSG_DONE || type == NLMSG_ERROR) {
+		memset(buf, 0, 36);
+		n = type == NLMSG_DONE ? 20 : 36;
+		nlh->nlmsg_len = (uint32_t)n;
+		nlh->nlmsg_type = type;
+		if (type == NLMSG_ERROR)
+			buf[16] = 0xf0;	/* -16, EBUSY */
+	} else {
+		n = make_notify(buf, type, "fdfd::fd", 3, flags, 1);
+	}
+	nlh->nlmsg_flags = seq ? NLM_F_MULTI : 0;
+	nlh->nlmsg_seq = seq;
+	return NLMSG_ALIGN(n);
+}
+
+static void test_dump_feed(void)
+{
+	unsigned char buf[512];
+	struct in6_addr want = in6("fdfd::fd");
+	struct dad_track t = { DAD_ABSENT, 0 };
+	size_t n = 0;
+
+	/* The rest of dump 1 (tentative, then its DONE), read while dump 2
+	 * runs: neither its entry nor its end counts for dump 2. */
+	n += dump_part(buf + n, RTM_NEWADDR, 1, IFA_F_TENTATIVE);
+	n += dump_part(buf + n, NLMSG_DONE, 1, 0);
+	CHECK(dump_feed(buf, n, 2, &want, &t) == 0 && t.state == DAD_ABSENT,
+	      "an earlier dump neither ends nor describes the current one");
+	CHECK(dump_feed(buf, n, 1, &want, &t) == 1 && t.state == DAD_TENTATIVE,
+	      "the current dump's entry and end count");
+	/* An earlier dump's error (a second request got EBUSY) is not ours. */
+	t.state = DAD_ABSENT;
+	n = dump_part(buf, NLMSG_ERROR, 1, 0);
+	CHECK(dump_feed(buf, n, 2, &want, &t) == 0, "an earlier dump's error is ignored");
+	CHECK(dump_feed(buf, n, 1, &want, &t) == -1, "the current dump's error ends it");
+	/* Notifications (seq 0, no NLM_F_MULTI) always count. */
+	n = dump_part(buf, RTM_NEWADDR, 0, 0);
+	t.state = DAD_TENTATIVE;
+	t.ifindex = 3;
+	CHECK(dump_feed(buf, n, 2, &want, &t) == 0 && t.state == DAD_USABLE,
+	      "a notification counts during any dump");
+	CHECK(dump_feed(buf, n - 1, 2, &want, &t) == -1, "malformed datagram reported");
+}
+/* ==== END dump_feed ==== */
+
 int main(void)
 {
 	test_addr_vector();
@@ -542,6 +595,7 @@ int main(void)
 	test_events();
 	test_track();
 	test_settings();
+	test_dump_feed();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
