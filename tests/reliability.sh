@@ -294,6 +294,7 @@ ran "$rc"
 expect "$out" result recv-failed
 expect "$out" recv_errno EINTR
 expect "$out" signals 1
+fds_same "$out"
 # The kernel saw the shim's blocking peek interrupted: the held path ran.
 trace_all "$tr" | grep -E '^recvfrom\(.*MSG_PEEK\|MSG_TRUNC.*= (\? ERESTARTSYS|-1 EINTR)' \
 	>/dev/null || err "no interrupted MSG_PEEK in the trace: the held path did not run"
@@ -339,6 +340,7 @@ unshimmed f10a late fd00:fa0::1
 expect "$out" result EINVAL
 fault f10 "$B/faults" late fd00:fa0::2
 expect "$out" result ok
+fds_same "$out"
 in_table 230 "$FA" || err "route not in table 230"
 case_end "$out" "$log" || :
 
