@@ -5,18 +5,30 @@
  * reported); tests/badinput.sh runs it with and without the shim, under
  * strace, and compares the lines and the bytes the kernel received.
  *
+ *   badinput [GROUP]
+ *
+ * The cases come in groups (see main()); with GROUP only that one runs, so
+ * that tests/badinput.sh can give each group a fresh network namespace and
+ * no case depends on what an earlier one left behind.  Without GROUP every
+ * group runs, in order.
+ *
  * Run it in a throwaway network namespace: it adds IPv6 addresses and a
  * route on lo (ifindex 1).  stdout is unbuffered so that each case's line
  * follows that case's system calls in a trace.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -40,6 +52,18 @@ static const char addr4_hex[] =
 	"08000100c0000201";
 
 static const struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+
+/* The group asked for on the command line, or NULL for all. */
+static const char *only;
+
+static int group(const char *name)
+{
+	return !only || !strcmp(only, name);
+}
+
+/* errno before a call whose errno is compared: no send returns it, so a
+ * wrapper that hands back a stale errno is seen. */
+#define STALE_ERRNO ERANGE
 
 static size_t unhex(const char *hex, unsigned char *out)
 {
@@ -338,6 +362,8 @@ static void bp_replies(int fd, char *out, size_t size)
 	}
 }
 
+static void settle_lo(void);
+
 static void bad_pointer_cases(void)
 {
 	unsigned char a[64];
@@ -374,6 +400,7 @@ static void bad_pointer_cases(void)
 	send_case("bad-ptr-source-on-lo", k, a, sizeof(a));
 	reply("bad-ptr-source-on-lo-reply", k);
 	close(k);
+	settle_lo();	/* a tentative source would race with the cases */
 
 	for (k = 0; k < (int)(sizeof(bp_names) / sizeof(bp_names[0])); k++) {
 		long v[2] = { 0, 0 };
@@ -414,7 +441,109 @@ static void bad_pointer_cases(void)
 }
 /* ==== END bad non-NULL pointers ==== */
 
-int main(void)
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+/* Waits (bounded) until no address on lo is tentative.  An address added
+ * without NODAD is tentative on lo too, until the kernel's DAD work runs
+ * (it skips the probes there): a route with it as source sent at once can
+ * race with that.  Run by a child, so a trace of this process (no -f)
+ * shows none of it. */
+static void settle_lo(void)
+{
+	if (system("i=0; while ip -6 addr show dev lo tentative | grep -q inet6 &&"
+		   " [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done") != 0)
+		fprintf(stderr, "badinput: could not wait for lo's DAD\n");
+}
+
+/* @len bytes: @msg (a request of @msglen bytes) grown by one attribute of
+ * type 0 to @len: a request the shim changes or holds, too large for a
+ * socket whose send buffer was made as small as it goes (EMSGSIZE). */
+static size_t grow(unsigned char *out, const unsigned char *msg, size_t msglen,
+		   size_t len)
+{
+	uint32_t l32 = (uint32_t)len;
+	uint16_t alen = (uint16_t)(len - msglen), type = 0;
+
+	memset(out, 0, len);
+	memcpy(out, msg, msglen);
+	memcpy(out, &l32, 4);
+	memcpy(out + msglen, &alen, 2);
+	memcpy(out + msglen + 2, &type, 2);
+	return len;
+}
+
+/* Failed sends, one per send-family call, of a datagram the shim would
+ * change (@what "addr": NODAD) or hold (@what "route"): the return value and
+ * errno must be the kernel's, as without the shim.  Each call starts with
+ * errno = STALE_ERRNO. */
+static void failing_sends(const char *what, const unsigned char *msg, size_t len,
+			  const unsigned char *big, size_t biglen)
+{
+	static const struct sockaddr_in inet = { .sin_family = AF_INET };
+	struct sockaddr_nl shortaddr = { .nl_family = AF_NETLINK };
+	struct iovec one = { (void *)msg, len }, large = { (void *)big, biglen };
+	struct mmsghdr mm;
+	struct msghdr m;
+	char name[96];
+	ssize_t r;
+	int fd = nl(), small = 1, e;
+
+	/* the smallest send buffer the kernel allows: @big cannot go out */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)) != 0)
+		perror("badinput: SO_SNDBUF");
+
+#define FAILING(label, call)                                             \
+	do {                                                             \
+		snprintf(name, sizeof(name), "%s-%s", label, what);      \
+		errno = STALE_ERRNO;                                     \
+		r = (call);                                              \
+		e = errno;                                               \
+		report(name, r, e, "");                                  \
+	} while (0)
+
+	FAILING("sendto-inet-address", sendto(fd, msg, len, 0,
+		(const struct sockaddr *)&inet, sizeof(inet)));
+	FAILING("sendto-short-address", sendto(fd, msg, len, 0,
+		(const struct sockaddr *)&shortaddr, 4));
+	FAILING("send-msg-oob", send(fd, msg, len, MSG_OOB));
+	FAILING("sendto-too-big", sendto(fd, big, biglen, 0,
+		(const struct sockaddr *)&kernel, sizeof(kernel)));
+	FAILING("send-too-big", send(fd, big, biglen, 0));
+	FAILING("write-too-big", write(fd, big, biglen));
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &one;
+	m.msg_iovlen = 1;
+	m.msg_name = (void *)&inet;
+	m.msg_namelen = sizeof(inet);
+	FAILING("sendmsg-inet-address", sendmsg(fd, &m, 0));
+	m.msg_name = (void *)&kernel;
+	m.msg_namelen = sizeof(kernel);
+	FAILING("sendmsg-msg-oob", sendmsg(fd, &m, MSG_OOB));
+	m.msg_iov = &large;
+	FAILING("sendmsg-too-big", sendmsg(fd, &m, 0));
+	memset(&mm, 0, sizeof(mm));
+	mm.msg_hdr = m;
+	FAILING("sendmmsg-too-big", sendmmsg(fd, &mm, 1, 0));
+	mm.msg_hdr.msg_iov = &one;
+	mm.msg_hdr.msg_name = (void *)&inet;
+	mm.msg_hdr.msg_namelen = sizeof(inet);
+	FAILING("sendmmsg-inet-address", sendmmsg(fd, &mm, 1, 0));
+#undef FAILING
+	/* nothing went out: no reply is owed, nothing is held */
+	snprintf(name, sizeof(name), "recv-dontwait-after-failed-%s", what);
+	errno = STALE_ERRNO;
+	r = recv(fd, name, 0, MSG_DONTWAIT | MSG_TRUNC);
+	report(name, r, errno, "");
+	close(fd);
+}
+
+int main(int argc, char **argv)
 {
 	unsigned char addr[64], route[76], nosrc[76], addr4[40], buf[512], small[16];
 	size_t al = unhex(addr_hex, addr), rl = unhex(route_hex, route);
@@ -422,13 +551,17 @@ int main(void)
 	struct msghdr m;
 	struct iovec iov[6];
 	char extra[96];
-	int fd, pfd[2], devnull;
+	int fd, pfd[2];
 	ssize_t r;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
 	unhex(route_nosrc_hex, nosrc);
+	if (argc > 2)
+		return 2;
+	only = argc == 2 ? argv[1] : NULL;
 
 	/* ---- sends that are not a well-formed datagram ---- */
+	if (group("malformed")) {
 	fd = nl();
 	r = send(fd, NULL, 0, 0);
 	report("send-null-0", r, errno, "");
@@ -452,9 +585,11 @@ int main(void)
 	memset(buf + al, 0xee, 7);	/* trailing garbage */
 	send_case("trailing-garbage", fd, buf, al + 7);
 	close(fd);
+	}
 
 	/* Attributes with impossible lengths: framed, so the shim sets
 	 * NODAD; the kernel stops at the attribute and refuses. */
+	if (group("attrs")) {
 	fd = nl();
 	memcpy(buf, addr, al);
 	buf[24] = 0xff;	/* IFA_LOCAL's nla_len beyond the message */
@@ -467,8 +602,10 @@ int main(void)
 	send_case("attr-len-below-header", fd, buf, al);
 	reply("attr-len-below-header-reply", fd);
 	close(fd);
+	}
 
 	/* ---- sendmsg: NULL, empty, zero-length iovecs, a split header ---- */
+	if (group("sendmsg")) {
 	fd = nl();
 	r = sendmsg(fd, NULL, 0);
 	report("sendmsg-null-msghdr", r, errno, "");
@@ -531,9 +668,12 @@ int main(void)
 	report("sendmsg-split-zero-first", r, errno, "");
 	reply("sendmsg-split-zero-first-reply", fd);
 	close(fd);
+	}
 
 	/* ---- several messages in one send: an IPv6 RTM_NEWADDR (for
-	 * 2001:db8:d800:52::2, must get NODAD), an IPv4 one, a route ---- */
+	 * 2001:db8:d800:52::2, must get NODAD), an IPv4 one, a route (its
+	 * source ::1 exists nowhere in this group's namespace: EINVAL) ---- */
+	if (group("several")) {
 	fd = nl();
 	memcpy(buf, addr, al);
 	buf[43] = 2;
@@ -545,8 +685,10 @@ int main(void)
 	reply("several-messages-reply-2", fd);
 	reply("several-messages-reply-3", fd);
 	close(fd);
+	}
 
 	/* ---- descriptors that are not NETLINK_ROUTE sockets ---- */
+	if (group("descriptors")) {
 	r = sendto(-1, addr, al, 0, (const struct sockaddr *)&kernel, sizeof(kernel));
 	report("sendto-fd-minus-1", r, errno, "");
 	r = sendto(1000000, addr, al, 0, (const struct sockaddr *)&kernel, sizeof(kernel));
@@ -567,24 +709,39 @@ int main(void)
 	report("read-pipe", r, errno, "");
 	close(pfd[0]);
 	close(pfd[1]);
-	devnull = open("/dev/null", O_WRONLY);
+	int devnull = open("/dev/null", O_WRONLY);
+
+	memset(&m, 0, sizeof(m));
+	m.msg_name = (void *)&kernel;
+	m.msg_namelen = sizeof(kernel);
+	iov[0].iov_base = addr;
+	iov[0].iov_len = al;
+	m.msg_iov = iov;
+	m.msg_iovlen = 1;
 	r = sendmsg(devnull, &m, 0);
 	report("sendmsg-devnull", r, errno, "");
 	close(devnull);
+	}
 
 	/* ---- receives ---- */
+	if (group("receives")) {
 	fd = nl();
 	r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 	report("recv-dontwait-empty", r, errno, "");
 	r = recv(fd, NULL, 0, MSG_DONTWAIT);
 	report("recv-null-0-dontwait-empty", r, errno, "");
 	close(fd);
+	}
 
-	/* The 5.5.1 pair on lo: the address (no DAD on lo), then its route,
-	 * held by the shim until its ACK has been read. */
+	/* The 5.5.1 pair on lo: the address (no DAD probes on lo, but
+	 * without NODAD it is tentative until the kernel's DAD work has run:
+	 * waited for, so that both runs send the route to a usable source),
+	 * then its route, held by the shim until its ACK has been read. */
+	if (group("lo-pair")) {
 	fd = nl();
 	send_case("addr-on-lo", fd, addr, al);
 	reply("addr-on-lo-reply", fd);
+	settle_lo();
 	send_case("route-on-lo", fd, route, rl);
 	/* iproute2's way of sizing a reply: a peek with an empty iovec. */
 	memset(&m, 0, sizeof(m));
@@ -599,9 +756,11 @@ int main(void)
 	r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 	report("recv-dontwait-after-reply", r, errno, "");
 	close(fd);
+	}
 
 	/* A route whose source nobody holds: EINVAL, read into buffers too
 	 * small for it (MSG_TRUNC reports the real length). */
+	if (group("absent-src")) {
 	fd = nl();
 	send_case("route-absent-src", fd, nosrc, sizeof(nosrc));
 	r = recv(fd, small, sizeof(small), MSG_PEEK | MSG_TRUNC);
@@ -621,6 +780,103 @@ int main(void)
 	r = recv(fd, small, 0, MSG_TRUNC);
 	report("recv-0-trunc", r, errno, "");
 	close(fd);
-	bad_pointer_cases();
+	}
+
+	/* ---- bad non-NULL pointers to every wrapper ---- */
+	if (group("bad-pointers"))
+		bad_pointer_cases();
+
+	/* ---- a signal (no SA_RESTART) during a blocking read() on a socket
+	 * with a route held whose reply was taken through a dup(), so that
+	 * nothing is queued: EINTR, as without the shim ---- */
+	if (group("eintr")) {
+		struct itimerval it;
+		struct sigaction sa;
+		int d;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_alarm;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGALRM, &sa, NULL) != 0)
+			return 2;
+		fd = nl();
+		send_case("eintr-addr-on-lo", fd, addr, al);
+		reply("eintr-addr-on-lo-reply", fd);
+		settle_lo();
+		d = dup(fd);
+		send_case("eintr-route-on-lo", fd, route, rl);
+		reply("eintr-route-reply-via-dup", d);
+		memset(&it, 0, sizeof(it));
+		it.it_value.tv_usec = 200000;	/* one signal, once it blocks */
+		setitimer(ITIMER_REAL, &it, NULL);
+		r = read(fd, buf, sizeof(buf));
+		snprintf(extra, sizeof(extra), "signals=%d", (int)alarms);
+		report("eintr-read-held-empty", r, errno, extra);
+		close(d);
+		close(fd);
+	}
+
+	/* ---- failed sends of datagrams the shim changes or holds: every
+	 * send-family call, each failing in the kernel ---- */
+	if (group("failing-sends")) {
+		static unsigned char big[16384];
+		size_t bl = grow(big, addr, al, sizeof(big));
+
+		failing_sends("addr", addr, al, big, bl);
+		bl = grow(big, route, rl, sizeof(big));
+		failing_sends("route", route, rl, big, bl);
+	}
+
+	/* ---- a NETLINK_ROUTE number reused behind the shim's back (raw
+	 * dup3, which the shim never sees) by a UDP socket and by a pipe: the
+	 * shim must confirm before it changes anything, so the bytes arrive
+	 * as sent ---- */
+	if (group("reused-number")) {
+		struct sockaddr_in to = { .sin_family = AF_INET };
+		socklen_t tl = sizeof(to);
+		int u, rx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (rx < 0 || bind(rx, (struct sockaddr *)&to, sizeof(to)) != 0 ||
+		    getsockname(rx, (struct sockaddr *)&to, &tl) != 0)
+			return 2;
+		fd = nl();
+		u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (u < 0 || syscall(SYS_dup3, u, fd, O_CLOEXEC) != fd)
+			return 2;
+		close(u);
+		r = sendto(fd, addr, al, 0, (struct sockaddr *)&to, sizeof(to));
+		report("reused-as-udp-sendto", r, errno, "");
+		memset(&m, 0, sizeof(m));
+		iov[0].iov_base = route;
+		iov[0].iov_len = rl;
+		m.msg_iov = iov;
+		m.msg_iovlen = 1;
+		m.msg_name = &to;
+		m.msg_namelen = sizeof(to);
+		r = sendmsg(fd, &m, 0);
+		report("reused-as-udp-sendmsg", r, errno, "");
+		for (u = 0; u < 2; u++) {
+			r = recv(rx, buf, sizeof(buf), MSG_DONTWAIT);
+			snprintf(extra, sizeof(extra), "type=%u byte18=%#x",
+				 r >= 16 ? (unsigned)(buf[4] | buf[5] << 8) : 0u,
+				 r > 18 ? (unsigned)buf[18] : 0u);
+			report(u ? "reused-as-udp-received-2" : "reused-as-udp-received-1",
+			       r, errno, extra);
+		}
+		close(fd);
+		close(rx);
+		fd = nl();
+		if (pipe(pfd) != 0 || syscall(SYS_dup3, pfd[1], fd, O_CLOEXEC) != fd)
+			return 2;
+		close(pfd[1]);
+		r = write(fd, addr, al);
+		report("reused-as-pipe-write", r, errno, "");
+		r = read(pfd[0], buf, sizeof(buf));
+		snprintf(extra, sizeof(extra), "byte18=%#x", r > 18 ? (unsigned)buf[18] : 0u);
+		report("reused-as-pipe-read", r, errno, extra);
+		close(fd);
+		close(pfd[0]);
+	}
 	return 0;
 }

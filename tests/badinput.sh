@@ -4,8 +4,12 @@
 # attribute lengths, an RTM_NEWADDR cut inside its ifaddrmsg, sendmsg with
 # a NULL msghdr and odd iovecs, an RTM_NEWADDR split across iovecs, several
 # messages in one send, bad descriptors, non-sockets, MSG_DONTWAIT on an
-# empty socket, receive buffers too small) runs without and with the shim,
-# each in a fresh namespace, under strace.  For every case the result line
+# empty socket, receive buffers too small, sends of datagrams the shim
+# changes or holds that fail in the kernel, a netlink number reused behind
+# the shim's back) runs without and with the shim, under strace.  Each group
+# of cases runs in a namespace of its own, so no case depends on what an
+# earlier one left behind (an address on lo, its DAD).  For every case the
+# result line
 # (return value, errno, what a receive reported) and the bytes the kernel
 # received (strace's hex dumps) must be identical, except for IFA_F_NODAD
 # exactly where dadshim documents it; where it must appear, it must.  The
@@ -33,6 +37,9 @@ fi
 UNCHANGED="shorter-than-header nlmsg_len-below-header nlmsg_len-beyond-buffer
 	newaddr-cut-in-ifaddrmsg trailing-garbage"
 NODAD="sendmsg-split-newaddr several-messages addr-on-lo"
+# Each group runs alone in a fresh namespace (tests/badinput.c, main()).
+BGROUPS="malformed attrs sendmsg several descriptors receives lo-pair absent-src
+	eintr failing-sends reused-number bad-pointers"
 
 K=0
 # fresh_ns: a namespace of its own for one run (sets NS), lo up
@@ -44,12 +51,14 @@ fresh_ns() {
 	ip -n "$NS" link set lo up
 }
 
-# run NAME [strace|plain] [VAR=VAL]...: badinput in a fresh namespace;
-# NAME.out (its lines), NAME.err, NAME.tr (the trace), NAME.addr (ip addr)
+# run NAME GROUP [strace|plain] [VAR=VAL]...: badinput GROUP in a fresh
+# namespace; NAME.out (its lines), NAME.err, NAME.tr (the trace), NAME.addr
+# (ip addr)
 run() {
 	_n=$1
-	_how=$2
-	shift 2
+	_g=$2
+	_how=$3
+	shift 3
 	fresh_ns || return 1
 	if [ "$_how" = strace ]; then
 		_e=""
@@ -58,25 +67,33 @@ run() {
 		done
 		# shellcheck disable=SC2086 # one word per setting
 		timeout "$GUARD" ip netns exec "$NS" strace -qq -s 0 \
-			-e trace=socket,close,sendto,sendmsg,sendmmsg,write -e write=all \
-			-o "$T_TMP/$_n.tr" $_e "$BIN" >"$T_TMP/$_n.out" 2>"$T_TMP/$_n.err"
+			-e trace=socket,close,dup2,dup3,sendto,sendmsg,sendmmsg,write,recvfrom -e write=all \
+			-o "$T_TMP/$_n.tr" $_e "$BIN" "$_g" >"$T_TMP/$_n.out" 2>"$T_TMP/$_n.err"
 	else
-		timeout "$GUARD" ip netns exec "$NS" env "$@" "$BIN" \
+		timeout "$GUARD" ip netns exec "$NS" env "$@" "$BIN" "$_g" \
 			>"$T_TMP/$_n.out" 2>"$T_TMP/$_n.err"
 	fi
 	ip -n "$NS" -6 addr show dev lo >"$T_TMP/$_n.addr"
 }
 
-case_begin "badinput: the program runs to the end without and with the shim"
-run plain strace || err "without the shim: exit status $?"
-run shim strace LD_PRELOAD="$SHIM" DADSHIM_LOG_TARGET=stderr DADSHIM_WAIT_MS=0 ||
-	err "with the shim: exit status $?"
-run defaults plain LD_PRELOAD="$SHIM" DADSHIM_LOG_TARGET=stderr ||
-	err "with the shim's defaults: exit status $?"
-[ "$(grep -c '^case ' "$T_TMP/plain.out")" -gt 40 ] || err "too few cases ran"
+case_begin "badinput: every group runs to the end without and with the shim, each in a fresh namespace"
+: >"$T_TMP/verdicts"
+for g in $BGROUPS; do
+	run "plain.$g" "$g" strace || err "$g without the shim: exit status $?"
+	run "shim.$g" "$g" strace LD_PRELOAD="$SHIM" DADSHIM_LOG_TARGET=stderr DADSHIM_WAIT_MS=0 ||
+		err "$g with the shim: exit status $?"
+	run "defaults.$g" "$g" plain LD_PRELOAD="$SHIM" DADSHIM_LOG_TARGET=stderr ||
+		err "$g with the shim's defaults: exit status $?"
+	[ -s "$T_TMP/plain.$g.out" ] || err "group $g printed nothing"
+	for k in plain shim defaults; do
+		cat "$T_TMP/$k.$g.out" >>"$T_TMP/$k.out"
+		cat "$T_TMP/$k.$g.err" >>"$T_TMP/$k.err"
+	done
+	perl tests/badinput.pl "$T_TMP/plain.$g.tr" "$T_TMP/shim.$g.tr" >>"$T_TMP/verdicts"
+done
+[ "$(grep -c '^case ' "$T_TMP/plain.out")" -gt 70 ] || err "too few cases ran"
 case_end "$T_TMP/plain.out" "$T_TMP/shim.err" "$T_TMP/defaults.err" || exit 1
 
-perl tests/badinput.pl "$T_TMP/plain.tr" "$T_TMP/shim.tr" >"$T_TMP/verdicts"
 # One PASS/FAIL per case: the line and the bytes, traced and compared.
 while IFS= read -r line; do
 	verdict=${line%% *}
@@ -107,15 +124,40 @@ diff "$T_TMP/plain.out" "$T_TMP/defaults.out" >"$T_TMP/defaults.diff" ||
 	err "result lines differ"
 case_end "$T_TMP/defaults.diff" || :
 
+# The failing sends must really fail, in the kernel, with its errno (not
+# the stale one the program set before each call).
+case_begin "badinput: the failing sends of changed or held datagrams fail with the kernel's errno in both runs"
+nf=0
+for k in plain shim defaults; do
+	bad=$(grep -E '^case (send|sendto|sendmsg|sendmmsg|write)-[a-z-]+-(addr|route): ' "$T_TMP/$k.out" |
+		grep -Ev 'ret=-1 errno=(22|90|95) ' || :)
+	[ -z "$bad" ] || err "$k: $(printf '%s\n' "$bad" | head -n 1)"
+	n=$(grep -cE '^case (send|sendto|sendmsg|sendmmsg|write)-[a-z-]+-(addr|route): ' "$T_TMP/$k.out") || :
+	[ "$k" != plain ] || nf=$n
+done
+[ "$nf" -eq 22 ] || err "$nf failing-send cases, expected 22"
+case_end "$T_TMP/plain.out" || :
+
+# EINTR on a held receive: the same result in both runs, and with the
+# shim the held path really ran (its blocking peek was interrupted).
+case_begin "badinput: a signal during a blocking read() on an empty held socket gives EINTR with and without the shim"
+for k in plain shim defaults; do
+	grep -q '^case eintr-read-held-empty: ret=-1 errno=4 (Interrupted system call) signals=1$' "$T_TMP/$k.out" ||
+		err "$k: $(grep '^case eintr-read-held-empty' "$T_TMP/$k.out" || echo no result)"
+done
+grep -E '^recvfrom\([0-9]+, .*MSG_PEEK\|MSG_TRUNC.*= (\? ERESTARTSYS|-1 EINTR)' "$T_TMP/shim.eintr.tr" >/dev/null ||
+	err "no interrupted MSG_PEEK in the shim's trace: the held path did not run"
+case_end "$T_TMP/shim.eintr.tr" || :
+
 for a in 3 4; do
 	case_begin "badinput: the kernel holds the split RTM_NEWADDR (::$a) as nodad only with the shim"
-	grep 'inet6 2001:db8:d800:52::'$a'/128' "$T_TMP/shim.addr" | grep -q nodad ||
+	grep 'inet6 2001:db8:d800:52::'$a'/128' "$T_TMP/shim.sendmsg.addr" | grep -q nodad ||
 		err "with the shim the address is not nodad"
-	grep 'inet6 2001:db8:d800:52::'$a'/128' "$T_TMP/plain.addr" | grep -q nodad &&
+	grep 'inet6 2001:db8:d800:52::'$a'/128' "$T_TMP/plain.sendmsg.addr" | grep -q nodad &&
 		err "without the shim the address is nodad"
-	grep -q 'inet6 2001:db8:d800:52::'$a'/128' "$T_TMP/plain.addr" ||
+	grep -q 'inet6 2001:db8:d800:52::'$a'/128' "$T_TMP/plain.sendmsg.addr" ||
 		err "without the shim the address is missing"
-	case_end "$T_TMP/shim.addr" "$T_TMP/plain.addr" || :
+	case_end "$T_TMP/shim.sendmsg.addr" "$T_TMP/plain.sendmsg.addr" || :
 done
 
 finish

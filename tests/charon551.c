@@ -6,6 +6,7 @@
  *
  *   charon551 --dev IFNAME --vip IPV6 [--dst PREFIX/LEN] [--table N]
  *             [--parallel] [--timeout-ms N] [--retries N] [--skip-addr]
+ *             [--style 5.5|5.2|5.1] [--mobike N]
  *
  * Request socket: sendto() one message per call; replies read either by the
  * sending thread (select() + recv(MSG_TRUNC), socket mutex held) or, with
@@ -13,6 +14,26 @@
  * that hands them to the sender through a condition variable.  Event socket:
  * read by the watcher with recvfrom(MSG_DONTWAIT).  Exit 0 iff the route was
  * installed.
+ *
+ * --style selects the reader of older releases (netlink_send() in
+ * kernel_netlink_shared.c), which have no select() and no timeout: the
+ * sender blocks in the receive, then peeks 16 bytes without waiting to spot
+ * further parts of a multi-part answer:
+ *   5.2  (5.2.1, Debian jessie): recv(buf[4096], 0), then
+ *        recv(16, MSG_PEEK | MSG_DONTWAIT)
+ *   5.1  (5.0.x/5.1.x, Ubuntu 14.04): recvfrom(buf[4096], 0, &addr), then
+ *        recvfrom(16, MSG_PEEK | MSG_DONTWAIT, &addr)
+ * The lengths passed are the buffers' own sizes, constants, so even a
+ * _FORTIFY_SOURCE build calls plain recv/recvfrom here, as the
+ * distributions' binaries of those releases do.
+ *
+ * --mobike N repeats N times what a MOBIKE address change does to a client
+ * with a virtual IP (child_sa.c update(): the policies and their route are
+ * removed, reinstall_vip() deletes the virtual IP and waits until it is gone,
+ * adds it again, then the route is installed again): RTM_DELROUTE,
+ * RTM_DELADDR (waiting for its event), RTM_NEWADDR (waiting for its event),
+ * RTM_NEWROUTE.  Every step runs even when an earlier install failed, as in
+ * charon; exit 0 iff every RTM_NEWROUTE was installed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,6 +75,7 @@ static struct {
 	unsigned timeout_ms;
 	unsigned retries;
 	int parallel;
+	int style;              /* 55, 52 or 51 */
 	size_t buflen;
 	pthread_mutex_t mutex;  /* socket mutex, recursive as charon's */
 	struct entry entry;
@@ -68,7 +90,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: charon551 --dev IFNAME --vip IPV6 "
 		"[--dst PREFIX/LEN] [--table N] [--parallel] [--timeout-ms N] "
-		"[--retries N] [--skip-addr]\n");
+		"[--retries N] [--skip-addr] [--style 5.5|5.2|5.1] [--mobike N]\n");
 	exit(2);
 }
 
@@ -208,7 +230,8 @@ static void process_events(void)
 		const void *local = NULL, *address = NULL;
 		int rtalen;
 
-		if (hdr->nlmsg_type != RTM_NEWADDR ||
+		if ((hdr->nlmsg_type != RTM_NEWADDR &&
+		     hdr->nlmsg_type != RTM_DELADDR) ||
 		    ifa->ifa_family != AF_INET6)
 			continue;
 		rtalen = IFA_PAYLOAD(hdr);
@@ -227,7 +250,7 @@ static void process_events(void)
 			local = address;
 		if (local && memcmp(local, &nl.vip, sizeof(nl.vip)) == 0) {
 			pthread_mutex_lock(&nl.vip_lock);
-			nl.vip_seen = 1;
+			nl.vip_seen = hdr->nlmsg_type == RTM_NEWADDR;
 			pthread_cond_broadcast(&nl.vip_cond);
 			pthread_mutex_unlock(&nl.vip_lock);
 		}
@@ -324,6 +347,84 @@ static int send_once(struct nlmsghdr *in, uint32_t seq, char *out,
 	return rc;
 }
 
+/* netlink_send() of 5.2.1 and earlier: the sender holds the socket mutex,
+ * blocks in the receive (no select, no timeout), collects every datagram
+ * with its seq, and after each one peeks 16 bytes without waiting: another
+ * datagram with the same seq is a further part.  0 ok, -1 error. */
+static int send_old(struct nlmsghdr *in, uint32_t seq, char *out,
+		    size_t *out_len)
+{
+	union {
+		struct nlmsghdr hdr;
+		unsigned char bytes[4096];
+	} response;
+	struct nlmsghdr peek;
+	struct sockaddr_nl addr;
+	socklen_t addr_len = sizeof(addr);
+	ssize_t len;
+
+	in->nlmsg_seq = seq;
+	in->nlmsg_pid = getpid();
+	*out_len = 0;
+	pthread_mutex_lock(&nl.mutex);
+	if (write_msg(in) < 0) {
+		pthread_mutex_unlock(&nl.mutex);
+		return -1;
+	}
+	for (;;) {
+		if (nl.style == 51) {
+			memset(&addr, 0, sizeof(addr));
+			addr.nl_family = AF_NETLINK;
+			addr.nl_pid = getpid();
+			addr_len = sizeof(addr);
+			len = recvfrom(nl.fd, response.bytes, sizeof(response.bytes),
+				       0, (struct sockaddr *)&addr, &addr_len);
+		} else {
+			len = recv(nl.fd, &response, sizeof(response), 0);
+		}
+		if (len < 0) {
+			if (errno == EINTR) {
+				printf("got interrupted\n");
+				continue;
+			}
+			printf("error reading from netlink socket: %s\n",
+			       strerror(errno));
+			pthread_mutex_unlock(&nl.mutex);
+			return -1;
+		}
+		if (!NLMSG_OK(&response.hdr, len)) {
+			printf("received corrupted netlink message\n");
+			pthread_mutex_unlock(&nl.mutex);
+			return -1;
+		}
+		if (response.hdr.nlmsg_seq != seq) {
+			printf("received invalid netlink sequence number\n");
+			if (response.hdr.nlmsg_seq < seq)
+				continue;
+			pthread_mutex_unlock(&nl.mutex);
+			return -1;
+		}
+		if (*out_len + (size_t)len <= REPLY_MAX) {
+			memcpy(out + *out_len, response.bytes, (size_t)len);
+			*out_len += (size_t)len;
+		}
+		/* "NLM_F_MULTI flag does not seem to be set correctly, we use
+		 * sequence numbers to detect multi header messages" */
+		if (nl.style == 51)
+			len = recvfrom(nl.fd, &peek, sizeof(peek),
+				       MSG_PEEK | MSG_DONTWAIT,
+				       (struct sockaddr *)&addr, &addr_len);
+		else
+			len = recv(nl.fd, &peek, sizeof(peek),
+				   MSG_PEEK | MSG_DONTWAIT);
+		if (len == (ssize_t)sizeof(peek) && peek.nlmsg_seq == seq)
+			continue;
+		break;
+	}
+	pthread_mutex_unlock(&nl.mutex);
+	return 0;
+}
+
 /* charon's netlink_send() + netlink_send_ack(): 0 ok, -EEXIST, -errno. */
 static int send_ack(struct nlmsghdr *in)
 {
@@ -341,7 +442,8 @@ static int send_ack(struct nlmsghdr *in)
 			       try, nl.retries);
 			fflush(stdout);
 		}
-		rc = send_once(in, seq, out, &len);
+		rc = nl.style == 55 ? send_once(in, seq, out, &len)
+				    : send_old(in, seq, out, &len);
 		if (rc < 0)
 			return -EIO;
 		if (rc > 0)
@@ -413,8 +515,10 @@ static int open_sockets(void)
 	return 0;
 }
 
-/* manage_ipaddr(RTM_NEWADDR) as 5.5.1 builds it: no IFA_F_NODAD. */
-static int add_ip(int ifindex)
+/* manage_ipaddr(RTM_NEWADDR) as 5.5.1 builds it: no IFA_F_NODAD; then
+ * waits until the event socket reports the address.  With @del, the
+ * RTM_DELADDR of del_ip(), waiting until the address is reported gone. */
+static int manage_ip(int ifindex, int del)
 {
 	union {
 		struct nlmsghdr hdr;
@@ -427,9 +531,9 @@ static int add_ip(int ifindex)
 	int rc;
 
 	memset(&req, 0, sizeof(req));
-	req.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE |
-			      NLM_F_EXCL;
-	req.hdr.nlmsg_type = RTM_NEWADDR;
+	req.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK |
+			      (del ? 0 : NLM_F_CREATE | NLM_F_EXCL);
+	req.hdr.nlmsg_type = del ? RTM_DELADDR : RTM_NEWADDR;
 	req.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
 	msg = NLMSG_DATA(&req.hdr);
 	msg->ifa_family = AF_INET6;
@@ -438,34 +542,38 @@ static int add_ip(int ifindex)
 	msg->ifa_scope = RT_SCOPE_UNIVERSE;
 	msg->ifa_index = ifindex;
 	add_attr(&req.hdr, sizeof(req), IFA_LOCAL, &nl.vip, sizeof(nl.vip));
-	/* deprecated at once: only the source route selects it */
-	memset(&ci, 0, sizeof(ci));
-	ci.ifa_prefered = 0;
-	ci.ifa_valid = 0xFFFFFFFF;
-	add_attr(&req.hdr, sizeof(req), IFA_CACHEINFO, &ci, sizeof(ci));
+	if (!del) {
+		/* deprecated at once: only the source route selects it */
+		memset(&ci, 0, sizeof(ci));
+		ci.ifa_prefered = 0;
+		ci.ifa_valid = 0xFFFFFFFF;
+		add_attr(&req.hdr, sizeof(req), IFA_CACHEINFO, &ci, sizeof(ci));
+	}
 
 	rc = send_ack(&req.hdr);
 	if (rc != 0)
 		return -1;
-	/* wait until the event socket reports the address (tentative or not) */
+	/* wait until the event socket reports the address (tentative or not),
+	 * or reports it gone */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 1;
 	pthread_mutex_lock(&nl.vip_lock);
-	while (!nl.vip_seen) {
+	while (nl.vip_seen == del) {
 		if (pthread_cond_timedwait(&nl.vip_cond, &nl.vip_lock, &ts) ==
 		    ETIMEDOUT)
 			break;
 	}
-	rc = nl.vip_seen ? 0 : -1;
+	rc = nl.vip_seen != del ? 0 : -1;
 	pthread_mutex_unlock(&nl.vip_lock);
 	if (rc)
-		printf("virtual IP did not appear\n");
+		printf("virtual IP did not %s\n", del ? "disappear" : "appear");
 	return rc;
 }
 
-/* manage_srcroute(RTM_NEWROUTE) as 5.5.1 builds it. */
-static int add_route(int ifindex, const struct in6_addr *dst, int dst_len,
-		     uint32_t table)
+/* manage_srcroute(RTM_NEWROUTE) as 5.5.1 builds it; with @del the
+ * RTM_DELROUTE of del_route(). */
+static int manage_route(int ifindex, const struct in6_addr *dst, int dst_len,
+			uint32_t table, int del)
 {
 	union {
 		struct nlmsghdr hdr;
@@ -476,9 +584,9 @@ static int add_route(int ifindex, const struct in6_addr *dst, int dst_len,
 	uint32_t oif = ifindex;
 
 	memset(&req, 0, sizeof(req));
-	req.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE |
-			      NLM_F_EXCL;
-	req.hdr.nlmsg_type = RTM_NEWROUTE;
+	req.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK |
+			      (del ? 0 : NLM_F_CREATE | NLM_F_EXCL);
+	req.hdr.nlmsg_type = del ? RTM_DELROUTE : RTM_NEWROUTE;
 	req.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
 	msg = NLMSG_DATA(&req.hdr);
 	msg->rtm_family = AF_INET6;
@@ -517,7 +625,8 @@ int main(int argc, char **argv)
 	char dstbuf[INET6_ADDRSTRLEN + 8], *slash;
 	struct in6_addr dst_addr;
 	unsigned long table = 220;
-	int skip_addr = 0, ifindex, dst_len, rc, i;
+	int skip_addr = 0, ifindex, dst_len, rc, i, failures = 0;
+	unsigned long mobike = 0, round;
 	long pagesize;
 	pthread_t thr;
 	char q = 'q';
@@ -543,11 +652,29 @@ int main(int argc, char **argv)
 			nl.timeout_ms = parse_num(argv[++i], 3600000);
 		} else if (!strcmp(a, "--retries")) {
 			nl.retries = parse_num(argv[++i], 1000);
+		} else if (!strcmp(a, "--style")) {
+			const char *v = argv[++i];
+
+			if (!strcmp(v, "5.5"))
+				nl.style = 55;
+			else if (!strcmp(v, "5.2"))
+				nl.style = 52;
+			else if (!strcmp(v, "5.1"))
+				nl.style = 51;
+			else
+				usage();
+		} else if (!strcmp(a, "--mobike")) {
+			mobike = parse_num(argv[++i], 100);
 		} else {
 			usage();
 		}
 	}
 	if (!dev || !vip || inet_pton(AF_INET6, vip, &nl.vip) != 1)
+		usage();
+	if (!nl.style)
+		nl.style = 55;
+	/* before 5.2.2 there is no parallel reader and no timeout */
+	if (nl.style != 55 && (nl.parallel || nl.timeout_ms || nl.retries))
 		usage();
 	if (strlen(dst) >= sizeof(dstbuf))
 		usage();
@@ -583,27 +710,38 @@ int main(int argc, char **argv)
 	}
 
 	rc = 1;
-	if (!skip_addr) {
-		if (add_ip(ifindex)) {
-			printf("unable to install virtual IP %s\n", vip);
-			goto out;
+	for (round = 0; round <= mobike; round++) {
+		if (round > 0) {
+			/* MOBIKE: policies (and their route) out, the
+			 * virtual IP deleted and added again, routes back */
+			printf("address change %lu: reinstalling virtual IP %s\n",
+			       round, vip);
+			(void)manage_route(ifindex, &dst_addr, dst_len, table, 1);
+			if (manage_ip(ifindex, 1))
+				printf("unable to delete virtual IP %s\n", vip);
 		}
-		printf("installed virtual IP %s\n", vip);
+		if (!skip_addr || round > 0) {
+			if (manage_ip(ifindex, 0)) {
+				printf("unable to install virtual IP %s\n", vip);
+				goto out;
+			}
+			printf("installed virtual IP %s\n", vip);
+		}
+		switch (manage_route(ifindex, &dst_addr, dst_len, table, 0)) {
+		case 0:
+			printf("installed source route for %s\n", vip);
+			break;
+		case -EEXIST:
+			/* charon's ALREADY_DONE: the route is there */
+			printf("source route for %s exists already\n", vip);
+			break;
+		default:
+			printf("unable to install source route for %s\n", vip);
+			failures++;
+			break;
+		}
 	}
-	switch (add_route(ifindex, &dst_addr, dst_len, table)) {
-	case 0:
-		printf("installed source route for %s\n", vip);
-		rc = 0;
-		break;
-	case -EEXIST:
-		/* charon's ALREADY_DONE: the route is there, not reported */
-		printf("source route for %s exists already\n", vip);
-		rc = 0;
-		break;
-	default:
-		printf("unable to install source route for %s\n", vip);
-		break;
-	}
+	rc = failures ? 1 : 0;
 out:
 	if (write(nl.pipefd[1], &q, 1) != 1)
 		perror("write");

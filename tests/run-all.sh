@@ -33,11 +33,13 @@ suite() {
 	cat "$log/$name"
 	p=$(grep -c '^PASS' "$log/$name")
 	f=$(grep -c '^FAIL' "$log/$name")
-	# The unit tests count for themselves.
+	# The unit tests count for themselves: their summary line counts every
+	# check, and each failed check also printed a "FAIL file:line:" line,
+	# which must not be counted a second time.
 	u=$(sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$log/$name")
 	if [ -n "$u" ]; then
 		p=$((p + ${u% *}))
-		f=$((f + ${u#* }))
+		f=$(($(grep -c '^FAIL: ' "$log/$name") + ${u#* }))
 	fi
 	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
 		echo "FAIL: suite $name exited $rc without naming a failure"

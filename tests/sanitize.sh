@@ -4,6 +4,12 @@
 #
 # - unit_core and the pure core, built with -fsanitize=address,undefined
 #   -fno-sanitize-recover=all: must pass and report nothing;
+# - the fuzz targets of the pure core (tests/fuzz, clang, libFuzzer with
+#   ASan+UBSan and the targets' own invariants): every seed of
+#   tests/fuzz/corpus replayed once, then FUZZ_CHECK_RUNS (default 200000)
+#   inputs per target from a fixed seed (-seed=1: the same inputs every run),
+#   so that a bound error in the core fails `make check`, not only
+#   `make fuzz`;
 # - charon551 with the shim's sources linked straight into the same
 #   sanitized executable (its wrappers then interpose libc exactly as a
 #   preload does, and every line of the shim is instrumented), run against
@@ -58,6 +64,50 @@ else
 	err "does not build"
 fi
 case_end "$T_TMP/unit.build" "$T_TMP/unit.out" || :
+
+# ---- the fuzz targets: seeds replayed, then a short seeded run ----
+FCC=${FUZZ_CC:-clang}
+RUNS=${FUZZ_CHECK_RUNS:-200000}
+for t in rewrite route reply addr settings; do
+	seeds=tests/fuzz/corpus/$t
+	nseeds=$(find "$seeds" -type f | wc -l)
+	case_begin "sanitize: fuzz_$t replays its $nseeds seeds and $RUNS inputs from -seed=1 under ASan+UBSan: no invariant fails"
+	built=0
+	if command -v "$FCC" >/dev/null 2>&1; then
+		# shellcheck disable=SC2086 # flag lists
+		$FCC $CFLAGS $MNL_CFLAGS -Ishim -Itests/fuzz -fsanitize=fuzzer,address,undefined \
+			-fno-sanitize-recover=all -o "$B/fuzz_$t" "tests/fuzz/fuzz_$t.c" $CORE \
+			$MNL_LIBS 2>"$T_TMP/fuzz_$t.build" && built=1
+	else
+		echo "$FCC missing: make deps (clang)" >"$T_TMP/fuzz_$t.build"
+	fi
+	if [ "$built" -eq 0 ]; then
+		err "does not build: $(head -n 3 "$T_TMP/fuzz_$t.build" | tr '\n' ' ')"
+	else
+		# libFuzzer runs each file named on its command line once
+		rc=0
+		find "$seeds" -type f -exec "$B/fuzz_$t" {} + >"$T_TMP/fuzz_$t.replay" 2>&1 || rc=$?
+		[ "$rc" -eq 0 ] || err "seed replay: exit status $rc: $(grep -m 1 -E 'invariant failed|ERROR: |runtime error' "$T_TMP/fuzz_$t.replay" || :)"
+		n=$(grep -c '^Running: ' "$T_TMP/fuzz_$t.replay") || :
+		[ "$n" -eq "$nseeds" ] || err "replayed $n of $nseeds seeds"
+		# a copy: new inputs must not land in the committed seeds
+		mkdir -p "$T_TMP/corpus_$t"
+		cp "$seeds"/* "$T_TMP/corpus_$t/"
+		rc=0
+		timeout 600 "$B/fuzz_$t" -seed=1 -runs="$RUNS" -max_len=4096 -timeout=10 \
+			-rss_limit_mb=2048 -artifact_prefix="$T_TMP/fuzz_$t-" "$T_TMP/corpus_$t" \
+			>"$T_TMP/fuzz_$t.run" 2>&1 || rc=$?
+		if [ "$rc" -ne 0 ]; then
+			err "seeded run: exit status $rc: $(grep -m 1 -E 'invariant failed|ERROR: |runtime error' "$T_TMP/fuzz_$t.run" || :)"
+			for a in "$T_TMP/fuzz_$t-"*; do
+				[ -f "$a" ] && xxd "$a" | head -n 8 | sed 's/^/  | /'
+			done
+		fi
+		grep -q "^Done $RUNS runs" "$T_TMP/fuzz_$t.run" || [ "$rc" -ne 0 ] ||
+			err "the seeded run did not finish its $RUNS runs"
+	fi
+	case_end "$T_TMP/fuzz_$t.build" || :
+done
 
 # ---- charon551 against the real race ----
 require_root sanitize

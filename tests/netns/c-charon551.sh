@@ -1,10 +1,14 @@
 #!/bin/sh
-# Scenario c: strongSwan 5.5.1's own netlink pattern (tests/charon551, its
-# fortified build, and --parallel). Without the shim the source route fails
-# (the race, proven first in this run); with the shim's defaults the address
-# carries IFA_F_NODAD and one RTM_NEWROUTE succeeds; with DADSHIM_NODAD=0 the
-# RTM_NEWROUTE is sent again, same seq, after DAD. Assertions are on what
-# crossed the kernel boundary (strace) and on the kernel's tables.
+# Scenario c: strongSwan's own netlink patterns (tests/charon551): 5.5.1's
+# (its fortified build, and --parallel), and the older readers of 5.2.1
+# (recv(4096, 0) then a 16-byte recv(MSG_PEEK|MSG_DONTWAIT) probe) and of
+# 5.0/5.1 (the same with recvfrom and an address), also through a MOBIKE
+# address change (virtual IP deleted and added again, route reinstalled).
+# Without the shim the source route fails (the race, proven first in this
+# run); with the shim's defaults the address carries IFA_F_NODAD and one
+# RTM_NEWROUTE succeeds; with DADSHIM_NODAD=0 the RTM_NEWROUTE is sent again,
+# same seq, after DAD. Assertions are on what crossed the kernel boundary
+# (strace) and on the kernel's tables.
 set -eu
 # shellcheck source=tests/netns/lib.sh
 . tests/netns/lib.sh
@@ -17,6 +21,31 @@ N=0
 next_vip() {
 	N=$((N + 1))
 	VIP="2001:db8:ffff::$N"
+}
+
+# check_probes TRACE N: an old-style reader's 16-byte MSG_PEEK|MSG_DONTWAIT
+# probes: exactly N (one per request), and every one returned at once with
+# EAGAIN, as with the real 5.0-5.2.1 on an empty queue (the shim's own peeks
+# carry MSG_TRUNC and are not counted)
+check_probes() {
+	_p=$(trace_all "$1" | grep -E '^recvfrom\([0-9]+, [^,]*, 16, MSG_PEEK\|MSG_DONTWAIT, ') || :
+	_n=$(printf '%s\n' "$_p" | grep -c .) || :
+	[ "$_n" -eq "$2" ] || err "$_n 16-byte MSG_PEEK|MSG_DONTWAIT probes, expected $2"
+	_bad=$(printf '%s\n' "$_p" | grep -v '= -1 EAGAIN ' | grep -c .) || :
+	[ "$_bad" -eq 0 ] || err "$_bad probe(s) did not return -1 EAGAIN: $(printf '%s\n' "$_p" | grep -v '= -1 EAGAIN ' | head -n 1 | cut -c1-160)"
+}
+
+# probes_expected VARIANT-ARGS...: how many requests an old-style reader
+# probes after (2, or 6 per MOBIKE round more), or nothing for 5.5's reader
+probes_expected() {
+	case " $* " in
+	*" --style 5.1 "* | *" --style 5.2 "*) ;;
+	*) return 0 ;;
+	esac
+	case " $* " in
+	*" --mobike 1 "*) echo 6 ;;
+	*) echo 2 ;;
+	esac
 }
 
 # run_plain NAME VARIANT-ARGS...: the race without the shim
@@ -41,6 +70,8 @@ run_plain() {
 	replies_of "$T_TMP/$name.plain.tr" "$seq" | grep -q 'error=-EINVAL' ||
 		err "kernel did not answer RTM_NEWROUTE with -EINVAL"
 	[ -z "$(route_in_table "$NS1" 220)" ] || err "table 220 not empty"
+	np=$(probes_expected "$@")
+	[ -z "$np" ] || check_probes "$T_TMP/$name.plain.tr" "$np"
 	case_end "$out"
 }
 
@@ -70,6 +101,8 @@ run_nodad() {
 	ip -n "$NS1" -6 addr show dev "$IF1" | grep "inet6 $VIP/128" | grep -q nodad ||
 		err "address not flagged nodad by the kernel"
 	! is_tentative "$NS1" "$IF1" "$VIP" || err "address tentative"
+	np=$(probes_expected "$@")
+	[ -z "$np" ] || check_probes "$tr" "$np"
 	case_end "$out"
 }
 
@@ -95,20 +128,23 @@ run_retry() {
 		err "no default route with src $VIP in table 220"
 	shim_log "$out" | grep -q "src $VIP table 220 got EINVAL with a tentative source, DAD ended after [0-9]* ms, retry: ok" ||
 		err "shim log does not report the retry"
+	np=$(probes_expected "$@")
+	[ -z "$np" ] || check_probes "$tr" "$np"
 	case_end "$out"
 }
 
 # run_retransmit: --parallel with charon's timeout/retries: the program
 # itself resends the same seq while the shim waits for DAD in the watcher.
 run_retransmit() {
-	name=parallel-retransmit
-	case_begin "$name: with DADSHIM_NODAD=0, --parallel --timeout-ms 200 --retries 40: program resends the seq during the wait, route installed"
+	name=$1-retransmit
+	bin=$2
+	case_begin "$name: with DADSHIM_NODAD=0, $bin --parallel --timeout-ms 200 --retries 40: program resends the seq during the wait, route installed"
 	setup_pair || { err "namespace setup failed"; case_end; return 1; }
 	next_vip
 	out="$T_TMP/$name.out"
 	tr="$T_TMP/$name.tr"
 	rc=0
-	shim_trace "$tr" DADSHIM_NODAD=0 -- tests/charon551 --parallel \
+	shim_trace "$tr" DADSHIM_NODAD=0 -- "$bin" --parallel \
 		--timeout-ms 200 --retries 40 --dev "$IF1" --vip "$VIP" \
 		>"$out" 2>&1 || rc=$?
 	[ "$rc" -eq 0 ] || err "exit status $rc"
@@ -130,6 +166,10 @@ run_retransmit() {
 			grep -c 'error=-EINVAL') || :
 		[ "$ninval" -ge 2 ] ||
 			err "only $ninval -EINVAL for seq $seq: no resend crossed during DAD"
+		# the kernel's -EINVALs for the retransmits were taken by the
+		# shim: the program itself was handed none for its seq
+		! grep -q '^received netlink error' "$out" ||
+			err "the program was handed an error for its route"
 	fi
 	route_in_table "$NS1" 220 | grep -q "^default dev $IF1 proto static src $VIP " ||
 		err "no default route with src $VIP in table 220"
@@ -137,11 +177,96 @@ run_retransmit() {
 	case_end "$out"
 }
 
-for variant in vla fortify parallel; do
+# check_each_retried TRACE N: N RTM_NEWROUTE requests (distinct seqs), each
+# crossed exactly twice, the kernel answered -EINVAL first and an ack last
+check_each_retried() {
+	_seqs=$(sends_of "$1" RTM_NEWROUTE | seqs_of | sort -n | uniq -c |
+		awk '{ print $2 ":" $1 }' | tr '\n' ' ')
+	# shellcheck disable=SC2086 # split the pairs
+	set -- "$1" "$2" $_seqs
+	[ $# -eq $(($2 + 2)) ] || err "expected $2 route requests, got: $_seqs"
+	_tr=$1
+	shift 2
+	for _sc in "$@"; do
+		_s=${_sc%:*}
+		[ "${_sc#*:}" -eq 2 ] || err "seq $_s crossed ${_sc#*:} time(s), not twice"
+		_r=$(replies_of "$_tr" "$_s" | grep -v MSG_PEEK) || :
+		printf '%s\n' "$_r" | head -n 1 | grep -q 'error=-EINVAL' ||
+			err "the kernel's first answer to seq $_s was not -EINVAL"
+		printf '%s\n' "$_r" | tail -n 1 | grep -q 'error=0,' ||
+			err "the kernel's last answer to seq $_s was not an ack"
+	done
+}
+
+# run_mobike KIND STYLE: 5.x's reader through one MOBIKE address change
+# (route deleted, virtual IP deleted and added again, route reinstalled)
+run_mobike() {
+	name=mobike-$2
+	set -- "$1" tests/charon551 --style "$2" --mobike 1
+	case $1 in
+	plain) case_begin "$name: without the shim both route installs fail (initial and after the address change)" ;;
+	nodad) case_begin "$name: with the shim (defaults) both RTM_NEWADDR carry NODAD and both routes go in at once" ;;
+	retry) case_begin "$name: with DADSHIM_NODAD=0 both route installs are retried after DAD" ;;
+	esac
+	setup_pair || { err "namespace setup failed"; case_end; return 1; }
+	next_vip
+	out="$T_TMP/$name.$1.out"
+	tr="$T_TMP/$name.$1.tr"
+	kind=$1
+	shift
+	rc=0
+	case $kind in
+	plain) nl_trace "$tr" -- "$@" --dev "$IF1" --vip "$VIP" >"$out" 2>&1 || rc=$? ;;
+	nodad) shim_trace "$tr" -- "$@" --dev "$IF1" --vip "$VIP" >"$out" 2>&1 || rc=$? ;;
+	retry) shim_trace "$tr" DADSHIM_NODAD=0 -- "$@" --dev "$IF1" --vip "$VIP" \
+		>"$out" 2>&1 || rc=$? ;;
+	esac
+	grep -q "^address change 1: reinstalling virtual IP $VIP\$" "$out" ||
+		err "no address change"
+	[ "$(sends_of "$tr" RTM_DELADDR | grep -c .)" -eq 1 ] ||
+		err "not exactly one RTM_DELADDR crossed"
+	[ "$(sends_of "$tr" RTM_NEWADDR | grep -c .)" -eq 2 ] ||
+		err "not exactly two RTM_NEWADDR crossed"
+	check_probes "$tr" 6
+	if [ "$kind" = plain ]; then
+		[ "$rc" -ne 0 ] || err "exit status 0"
+		[ "$(grep -c "^unable to install source route for $VIP\$" "$out")" -eq 2 ] ||
+			err "not two 'unable to install source route'"
+		for seq in $(sends_of "$tr" RTM_NEWROUTE | seqs_of); do
+			replies_of "$tr" "$seq" | grep -q 'error=-EINVAL' ||
+				err "the kernel did not answer route seq $seq with -EINVAL"
+		done
+		[ -z "$(route_in_table "$NS1" 220)" ] || err "table 220 not empty"
+		case_end "$out"
+		return
+	fi
+	[ "$rc" -eq 0 ] || err "exit status $rc"
+	[ "$(grep -c "^installed source route for $VIP\$" "$out")" -eq 2 ] ||
+		err "not two 'installed source route'"
+	if [ "$kind" = nodad ]; then
+		[ "$(sends_of "$tr" RTM_NEWADDR | grep -c 'ifa_flags=IFA_F_NODAD,')" -eq 2 ] ||
+			err "an RTM_NEWADDR reached the kernel without IFA_F_NODAD"
+		[ "$(sends_of "$tr" RTM_NEWROUTE | grep -c .)" -eq 2 ] ||
+			err "not exactly two RTM_NEWROUTE crossed"
+	else
+		[ "$(sends_of "$tr" RTM_NEWADDR | grep -c 'ifa_flags=0,')" -eq 2 ] ||
+			err "an RTM_NEWADDR changed although DADSHIM_NODAD=0"
+		check_each_retried "$tr" 2
+		[ "$(shim_log "$out" | grep -c "src $VIP table 220 got EINVAL with a tentative source, DAD ended after [0-9]* ms, retry: ok")" -eq 2 ] ||
+			err "shim log does not report two retries"
+	fi
+	route_in_table "$NS1" 220 | grep -q "^default dev $IF1 proto static src $VIP " ||
+		err "no default route with src $VIP in table 220"
+	case_end "$out"
+}
+
+for variant in vla fortify parallel jessie-5.2 trusty-5.1; do
 	case $variant in
 	vla) set -- tests/charon551 ;;
 	fortify) set -- tests/charon551_fortify ;;
 	parallel) set -- tests/charon551 --parallel ;;
+	jessie-5.2) set -- tests/charon551 --style 5.2 ;;
+	trusty-5.1) set -- tests/charon551_fortify --style 5.1 ;;
 	esac
 	if run_plain "$variant" "$@"; then
 		run_nodad "$variant" "$@" || :
@@ -150,7 +275,13 @@ for variant in vla fortify parallel; do
 		fail "$variant: shim runs" "skipped: the race was not reproduced in this run"
 	fi
 done
-if [ "$T_FAILS" -eq 0 ]; then
-	run_retransmit || :
+# independent of the cases above: each shows its own race (the -EINVALs)
+run_retransmit parallel tests/charon551 || :
+run_retransmit fortify-parallel tests/charon551_fortify || :
+if run_mobike plain 5.2; then
+	run_mobike nodad 5.2 || :
+	run_mobike retry 5.2 || :
+else
+	fail "mobike-5.2: shim runs" "skipped: the race was not reproduced in this run"
 fi
 finish
