@@ -97,7 +97,7 @@ demo:
 install: all
 	$(INSTALL) -d $(DESTDIR)$(SHIMDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	$(INSTALL) -m 0644 $(LIB) $(DESTDIR)$(SHIMDIR)/libdadshim.so
-	for s in dadshim-enable dadshim-doctor; do \
+	for s in dadshim dadshim-enable dadshim-doctor; do \
 	    sed -e 's|@DADSHIM_LIB@|$(SHIMDIR)/libdadshim.so|g' \
 	        -e 's|@DADSHIM_VERSION@|$(VERSION)|g' scripts/$$s \
 	        >$(DESTDIR)$(SBINDIR)/$$s.tmp && \
@@ -113,7 +113,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(SHIMDIR)/libdadshim.so
-	rm -f $(DESTDIR)$(SBINDIR)/dadshim-enable $(DESTDIR)$(SBINDIR)/dadshim-doctor
+	rm -f $(DESTDIR)$(SBINDIR)/dadshim $(DESTDIR)$(SBINDIR)/dadshim-enable $(DESTDIR)$(SBINDIR)/dadshim-doctor
 	rm -f $(DESTDIR)$(MANDIR)/man8/dadshim.8 $(DESTDIR)$(MANDIR)/man8/dadshim-enable.8 \
 	      $(DESTDIR)$(MANDIR)/man8/dadshim-doctor.8
 	-rmdir $(DESTDIR)$(SHIMDIR) 2>/dev/null
