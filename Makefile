@@ -40,7 +40,7 @@ HARDEN    := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 TEST_BINS := tests/unit_core tests/charon551 tests/charon551_fortify \
              tests/mnlclient tests/passthru
 
-.PHONY: all check check-unit check-netns check-ike check-deploy lint demo \
+.PHONY: all check check-unit check-netns check-ike check-deploy check-ansible lint demo \
         install uninstall deb fuzz bench deps clean
 
 all: $(LIB)
@@ -84,6 +84,10 @@ check-ike: deps all tests/charon551
 
 check-deploy: deps all
 	sh tests/deploy/run.sh
+
+# The rollout playbook against this machine (-c local); builds the .deb.
+check-ansible: deps all
+	sh tests/ansible/run.sh
 
 lint: deps
 	sh scripts/lint.sh
