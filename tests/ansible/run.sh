@@ -107,7 +107,8 @@ t_build() {
 
 t_install() {
 	DEB_INSTALLED=1
-	play "$TMP/p1.out" -e dadshim_deb="$deb"
+	# relative to the working directory, as README shows it
+	play "$TMP/p1.out" -e dadshim_deb="build/$(basename "$deb")"
 	st=$(dpkg-query -W -f '${Status} ${Version}' dadshim 2>/dev/null || true)
 	ok=1
 	for f in "$lib" /usr/sbin/dadshim /usr/sbin/dadshim-enable /usr/sbin/dadshim-doctor; do
