@@ -147,35 +147,46 @@ static void log_sites(const struct plan *p, int rewritten)
 	}
 }
 
-static void hold(int fd, const struct plan *p, const struct flat *f)
+/* The destination the caller gave, for the shim's resend: NULL when the
+ * send carried none (send, write, or a NULL address). */
+static const struct sockaddr_nl *dest_of(const struct txcall *c, struct sockaddr_nl *sa)
 {
+	const void *to = c->how == TX_SENDTO ? (const void *)c->to
+		       : c->how == TX_SENDMSG ? c->msg->msg_name : NULL;
+	socklen_t len = c->how == TX_SENDTO ? c->tolen
+		      : c->how == TX_SENDMSG ? c->msg->msg_namelen : 0;
+
+	if (!to || len < sizeof(*sa))
+		return NULL;	/* none, or one the kernel refuses */
+	memcpy(sa, to, sizeof(*sa));
+	return sa;
+}
+
+static void hold(int fd, const struct txcall *c, const struct plan *p, const struct flat *f)
+{
+	struct sockaddr_nl sa;
+	const struct sockaddr_nl *to = dest_of(c, &sa);
 	int cs, i, lost = 0;
 
 	state_lock(&cs);
 	for (i = 0; i < p->nreqs; i++)
-		if (!held_add(fd, &p->reqs[i], f->bytes + p->reqs[i].off))
+		if (!held_add(fd, &p->reqs[i], f->bytes + p->reqs[i].off, to))
 			lost++;
 	state_unlock(cs);
 	/* Logged outside the lock: a log line is a few system calls. */
 	if (lost)
-		shim_log(LV_ERRORS, "no memory to hold %d route request(s); "
+		shim_log(LV_ERRORS, "cannot hold %d route request(s) (too large or too many); "
 			 "a refusal of theirs will not be retried", lost);
 }
 
 /* The send failed: the kernel owes no reply for it. */
-static void unhold(int fd, const struct plan *p)
+static void unhold(int fd, const struct plan *p, const struct flat *f)
 {
 	int cs, i;
 
 	state_lock(&cs);
-	for (i = 0; i < p->nreqs; i++) {
-		struct held *h = held_find(fd, p->reqs[i].seq);
-
-		if (h && h->owed > 1)
-			h->owed--;
-		else if (h)
-			held_drop(h);
-	}
+	for (i = 0; i < p->nreqs; i++)
+		held_unsend(fd, &p->reqs[i], f->bytes + p->reqs[i].off);
 	state_unlock(cs);
 }
 
@@ -228,11 +239,11 @@ ssize_t tx(int fd, int kind, const struct txcall *c)
 	/* Held before the send: another thread may read the reply before
 	 * this one returns. */
 	if (p.nreqs)
-		hold(fd, &p, &f);
+		hold(fd, c, &p, &f);
 	ret = tx_real(fd, c, p.rewrite ? copy : NULL, f.len);
 	saved = errno;
 	if (ret < 0 && p.nreqs)
-		unhold(fd, &p);
+		unhold(fd, &p, &f);
 	if (ret >= 0)
 		log_sites(&p, p.rewrite);
 	if (copy != f.owned)
