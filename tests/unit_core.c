@@ -409,7 +409,6 @@ static void test_reply_match(void)
 {
 	unsigned char req[80], other[80], buf[256];
 	struct reply_head rh;
-	struct nlmsghdr *o = (struct nlmsghdr *)(other + 1);	/* unaligned */
 	uint32_t v;
 	size_t n;
 
@@ -426,7 +425,7 @@ static void test_reply_match(void)
 	memcpy(other + 1, req, 76);
 	CHECK(reply_answers(&rh, other + 1) == 1, "unaligned copy of the same header");
 	v = 80;
-	memcpy(&o->nlmsg_len, &v, 4);
+	memcpy(other + 1, &v, 4);	/* nlmsg_len, unaligned */
 	CHECK(reply_answers(&rh, other + 1) == 0, "same seq, another length");
 	memcpy(other + 1, req, 76);
 	other[1 + 6] ^= 0x04;	/* nlmsg_flags: NLM_F_ACK... another flag */
