@@ -24,6 +24,8 @@ unsigned fd_kinds_high;
 static size_t fd_table_size;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct held held[HELD_MAX];
+static int helpers[HELD_MAX_HELPERS];	/* the descriptor each helper works for,
+				 * +1 (0: free; -1: its socket was closed) */
 static uint64_t held_clock;
 
 static void atfork_prepare(void)
@@ -45,6 +47,7 @@ static void atfork_child(void)
 	for (i = 0; i < HELD_MAX; i++)
 		if (held[i].used && held[i].state == HELD_DETACHED)
 			held_drop(&held[i]);
+	memset(helpers, 0, sizeof(helpers));
 	pthread_mutex_unlock(&lock);
 }
 
@@ -314,4 +317,51 @@ void held_forget(unsigned lo, unsigned hi)
 		if (held[i].used && (unsigned)held[i].fd >= lo &&
 		    (unsigned)held[i].fd <= hi)
 			held_drop(&held[i]);
+	/* The number may be reused for another socket: that one gets a
+	 * helper of its own. */
+	for (i = 0; i < HELD_MAX_HELPERS; i++)
+		if (helpers[i] > 0 && (unsigned)(helpers[i] - 1) >= lo &&
+		    (unsigned)(helpers[i] - 1) <= hi)
+			helpers[i] = -1;
+}
+
+int helper_active(int fd)
+{
+	int i;
+
+	for (i = 0; i < HELD_MAX_HELPERS; i++)
+		if (helpers[i] == fd + 1)
+			return 1;
+	return 0;
+}
+
+int helper_add(int fd)
+{
+	int i;
+
+	for (i = 0; i < HELD_MAX_HELPERS; i++)
+		if (helpers[i] == 0) {
+			helpers[i] = fd + 1;
+			return i;
+		}
+	return -1;
+}
+
+struct held *helper_next(int id)
+{
+	struct held *next = NULL;
+	int i;
+
+	for (i = 0; i < HELD_MAX && helpers[id] > 0; i++) {
+		struct held *h = &held[i];
+
+		if (h->used && h->fd == helpers[id] - 1 && h->state == HELD_DETACHED &&
+		    !h->claimed && (!next || h->refused < next->refused))
+			next = h;
+	}
+	if (next)
+		next->claimed = 1;
+	else
+		helpers[id] = 0;
+	return next;
 }

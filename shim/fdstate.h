@@ -110,6 +110,8 @@ struct held {
 	unsigned nsends;
 	uint64_t resend;	/* order of the shim's own send, 0 if none */
 	int answered;		/* DETACHED: the caller got an answer anyway */
+	int claimed;		/* DETACHED: its helper is working on it */
+	uint64_t refused;	/* DETACHED: order of the send refused */
 	int wait_result;	/* enum dad_wait_result, for the log */
 	unsigned dad_ms;	/* how long DAD took, for the log */
 	uint64_t gen;		/* tells a reused slot from the entry it was */
@@ -156,7 +158,21 @@ void held_resend_failed(struct held *h);
 uintptr_t held_ref(const struct held *h);
 struct held *held_deref(uintptr_t ref);
 void held_drop(struct held *h);
-/* Forgets everything held for descriptors [@lo, @hi] (closed). */
+/* Forgets everything held for descriptors [@lo, @hi] (closed), and
+ * detaches their helpers from those numbers. */
 void held_forget(unsigned lo, unsigned hi);
+
+/* Helper threads: at most one per socket, working through its DETACHED
+ * entries in the order they were refused, so that the resends go out in
+ * the order the caller sent.  Under the lock. */
+#define HELD_MAX_HELPERS 32	/* helper ids are below this */
+/* Returns 1 when a helper works for @fd now. */
+int helper_active(int fd);
+/* Registers a helper for @fd; returns its id, or -1 when the table is full. */
+int helper_add(int fd);
+/* The next DETACHED entry helper @id must act on (claimed for it), or
+ * NULL; with NULL the helper is unregistered in the same step, so that a
+ * later refusal starts a new one. */
+struct held *helper_next(int id);
 
 #endif

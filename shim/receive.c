@@ -243,11 +243,12 @@ static void wait_in_place(int fd, struct held *h, int cs)
 	log_outcome(&copy, r, ms, result);
 }
 
-/* The wait and the resend for a DETACHED entry, in a helper thread (or at
- * once, without waiting, in the reader when no thread could be started).
- * The resend happens whatever the wait gave: after a failed or ended wait
- * the kernel refuses it again, and that refusal is the caller's answer.
- * Never called with the lock held. */
+/* The wait and the resend for one DETACHED entry (@ref), on @dup, a
+ * private descriptor of the socket.  Without @wait (no helper thread could
+ * be started) it sends again at once.  The resend happens whatever the
+ * wait gave: after a failed or ended wait the kernel refuses it again,
+ * and that refusal is the caller's answer.  Never called with the lock
+ * held. */
 static void detached_resend(uintptr_t ref, int dup, int wait)
 {
 	enum dad_wait_result r = DADW_ERROR;
@@ -278,7 +279,6 @@ static void detached_resend(uintptr_t ref, int dup, int wait)
 		else if (h)
 			h->state = HELD_GAVE_UP;
 		state_unlock(cs);
-		real.close(dup);
 		return;
 	}
 	resend_copy(h, &rs);
@@ -287,12 +287,9 @@ static void detached_resend(uintptr_t ref, int dup, int wait)
 	h->wait_result = (int)r;
 	h->dad_ms = ms;
 	state_unlock(cs);
-	if (resend_send(dup, &rs) == 0) {
-		real.close(dup);
+	if (resend_send(dup, &rs) == 0)
 		return;
-	}
 	e = errno;
-	real.close(dup);
 	state_lock(&cs);
 	h = held_deref(ref);
 	if (h) {
@@ -302,109 +299,114 @@ static void detached_resend(uintptr_t ref, int dup, int wait)
 			held_drop(h);
 	}
 	state_unlock(cs);
-	if (h) {
-		char result[120];
-
-		(void)snprintf(result, sizeof(result),
-			       "could not send it again (%s): the caller gets no answer to it",
-			       strerror(e));
-		shim_log(LV_ERRORS, "route seq %u on fd %d: %s", copy.req.seq, copy.fd, result);
-	}
+	if (h)
+		shim_log(LV_ERRORS, "route seq %u on fd %d could not be sent again (%s): "
+			 "the caller gets no answer to it", copy.req.seq, copy.fd, strerror(e));
 }
 
+/* A helper's work: the DETACHED entries of its socket, oldest refusal
+ * first, so that the resends go out in the order the caller sent. */
+static void helper_run(int id, int dup, int wait)
+{
+	for (;;) {
+		struct held *h;
+		uintptr_t ref;
+		int cs;
+
+		state_lock(&cs);
+		h = helper_next(id);
+		ref = h ? held_ref(h) : 0;
+		state_unlock(cs);
+		if (!h)
+			break;
+		detached_resend(ref, dup, wait);
+	}
+	real.close(dup);
+}
+
+/* What a helper starts with; slot @id is written before pthread_create()
+ * and read once at the helper's start, while its id stays registered. */
 struct helper_job {
-	uintptr_t ref;
+	int id;
 	int dup;
 };
 
-static struct helper_job jobs[64];	/* one per helper; under the lock */
+static struct helper_job jobs[HELD_MAX_HELPERS];
 
 static void *helper_main(void *arg)
 {
-	struct helper_job *slot = arg, job;
-	int cs;
+	struct helper_job job = *(struct helper_job *)arg;
 
-	state_lock(&cs);
-	job = *slot;
-	slot->dup = -1;		/* the slot is free again */
-	state_unlock(cs);
-	detached_resend(job.ref, job.dup, 1);
+	helper_run(job.id, job.dup, 1);
 	return NULL;
 }
 
-/* Starts a detached helper thread for @job with every signal blocked (a
- * handler of the host must never run on a thread of the shim).  Returns 0,
- * or an error number. */
-static int helper_start(uintptr_t ref, int dup)
+/* Starts a detached helper thread with every signal blocked (a handler of
+ * the host must never run on a thread of the shim).  Returns 0, or an
+ * error number. */
+static int helper_start(int id, int dup)
 {
-	struct helper_job *slot = NULL;
 	sigset_t all, old;
 	pthread_attr_t attr;
 	pthread_t tid;
-	size_t i;
 	int cs, err;
 
-	state_lock(&cs);
-	for (i = 0; i < sizeof(jobs) / sizeof(jobs[0]) && !slot; i++)
-		if (jobs[i].ref == 0 || jobs[i].dup < 0)
-			slot = &jobs[i];
-	if (slot) {
-		slot->ref = ref;
-		slot->dup = dup;
-	}
-	state_unlock(cs);
-	if (!slot)
-		return EAGAIN;
 	if ((err = pthread_attr_init(&attr)) != 0)
-		goto undo;
+		return err;
 	(void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	(void)pthread_attr_setstacksize(&attr, (size_t)256 * 1024);
 	sigfillset(&all);
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = pthread_create(&tid, &attr, helper_main, slot);
+	jobs[id].id = id;
+	jobs[id].dup = dup;
+	err = pthread_create(&tid, &attr, helper_main, &jobs[id]);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_setcancelstate(cs, NULL);
 	pthread_attr_destroy(&attr);
-	if (err == 0)
-		return 0;
-undo:
-	state_lock(&cs);
-	slot->ref = 0;
-	slot->dup = -1;
-	state_unlock(cs);
 	return err;
 }
 
 /* The EINVAL at the head is the first refusal of @h, and the reader must
  * not block: take the EINVAL off the queue, so that poll() does not report
- * it again, and leave the wait and the resend to a helper thread.  The
- * caller's call goes on as if the EINVAL had never been queued; the answer
- * to the resend arrives later, as poll() will tell.  Called and returns
- * with the lock released (@cs). */
+ * it again, and leave the wait and the resend to the socket's helper
+ * thread (started here unless one works for it already).  The caller's
+ * call goes on as if the EINVAL had never been queued; the answer to the
+ * resend arrives later, as poll() will tell.  Called and returns with the
+ * lock released (@cs). */
 static void detach(int fd, struct held *h, int cs)
 {
-	uintptr_t ref = held_ref(h);
-	int dup = private_dup(fd), err;
+	int dup = -1, id = -1, err;
 
-	if (dup < 0) {
-		/* No descriptor to send on later: the caller gets the
-		 * kernel's refusal now. */
-		h->state = HELD_GAVE_UP;
-		state_unlock(cs);
-		shim_log(LV_ERRORS, "no descriptor for a retry (%s); original error returned",
-			 strerror(errno));
-		return;
+	if (!helper_active(fd)) {
+		dup = private_dup(fd);
+		id = dup < 0 ? -1 : helper_add(fd);
+		if (id < 0) {
+			/* Nothing to send on later: the caller gets the
+			 * kernel's refusal now. */
+			err = dup < 0 ? errno : EAGAIN;
+			h->state = HELD_GAVE_UP;
+			state_unlock(cs);
+			if (dup >= 0)
+				real.close(dup);
+			shim_log(LV_ERRORS, "cannot retry for a non-blocking reader (%s); "
+				 "original error returned", strerror(err));
+			return;
+		}
 	}
 	h->state = HELD_DETACHED;
+	h->claimed = 0;
+	h->refused = h->sends[0];
 	take_head(fd);
 	held_answered(h);
 	state_unlock(cs);
-	err = helper_start(ref, dup);
+	if (id < 0)
+		return;		/* the socket's helper will come to it */
+	err = helper_start(id, dup);
 	if (err) {
 		shim_log(LV_ERRORS, "cannot start a thread to wait for DAD (%s); route sent again at once",
 			 strerror(err));
-		detached_resend(ref, dup, 0);
+		helper_run(id, dup, 0);
 	}
 }
 

@@ -26,6 +26,13 @@
  *       through a dup(), so the shim still holds it; then a blocking recv
  *       on the empty socket, which an RTM_GETLINK from another thread
  *       ends: errno must be what it was before the call.
+ *   loglock  (run with DADSHIM_LOG=3 DADSHIM_LOG_TARGET=stderr) stderr is
+ *       a full pipe; thread A sends 33 routes nobody reads the answers of,
+ *       so the shim forgets the oldest held one and logs that (debug), and
+ *       A blocks writing the line.  Then thread B adds a route on a socket
+ *       of its own and reads the answer: "b_done" says whether B got
+ *       through while A was blocked (the shim's lock must not be held
+ *       across a log line).
  *
  * Before every successful receive errno is set to EDOM; "errno_kept" says
  * whether every one left it so.  Prints "heldrx: mode=MODE key=value ...";
@@ -208,21 +215,7 @@ static void extra(int fd, char *out, size_t size)
 
 /* Sends an RTM_GETLINK on the socket once the main thread blocks in
  * recvfrom (seen in /proc), so that its receive starts on an empty queue. */
-static int in_recvfrom(void)
-{
-	char path[64], line[64];
-	long got = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)main_tid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fgets(line, sizeof(line), f))
-		got = strtol(line, NULL, 10);
-	fclose(f);
-	return got == SYS_recvfrom;
-}
+static int in_syscall(pid_t tid, long nr);
 
 static void *kick(void *arg)
 {
@@ -230,11 +223,108 @@ static void *kick(void *arg)
 	int i;
 
 	(void)arg;
-	for (i = 0; i < 4000 && !in_recvfrom(); i++)
+	for (i = 0; i < 4000 && !in_syscall(main_tid, SYS_recvfrom); i++)
 		sleep_ms(5);
 	getlink(&m, 77);
 	nl_send(sock, &m, &kernel);
 	return NULL;
+}
+
+static int in_syscall(pid_t tid, long nr)
+{
+	char path[64], line[64];
+	long got = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fgets(line, sizeof(line), f))
+		got = strtol(line, NULL, 10);
+	fclose(f);
+	return got == nr;
+}
+
+static volatile pid_t a_tid;
+static volatile int b_done, drain_fd = -1, a_fd = -1;
+
+static void *thread_a(void *arg)
+{
+	struct msg m;
+	int i;
+
+	(void)arg;
+	a_tid = (pid_t)syscall(SYS_gettid);
+	for (i = 0; i < 33; i++) {
+		route(&m, 0x10 + (unsigned)i, 0, 800 + (uint32_t)i);
+		nl_send(a_fd, &m, &kernel);
+	}
+	return NULL;
+}
+
+/* Reads the first answer queued on A's socket: the receive path of a
+ * socket with held requests, which takes the shim's lock. */
+static void *thread_b(void *arg)
+{
+	char buf[BUFLEN];
+
+	(void)arg;
+	if (recv(a_fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		__atomic_store_n(&b_done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void *drainer(void *arg)
+{
+	char buf[4096];
+
+	(void)arg;
+	while (read(drain_fd, buf, sizeof(buf)) > 0)
+		;
+	return NULL;
+}
+
+/* Returns 1 when B got through while A was blocked in its log line. */
+static int loglock(void)
+{
+	int p[2], saved_err = dup(2), i, got;
+	pthread_t a, b, d;
+	char fill[4096];
+
+	memset(fill, 'x', sizeof(fill));
+	if (saved_err < 0 || pipe(p) < 0)
+		die("heldrx: pipe");
+	(void)fcntl(p[1], F_SETPIPE_SZ, 4096);
+	if (fcntl(p[1], F_SETFL, O_NONBLOCK) < 0)
+		die("heldrx: fcntl");
+	while (write(p[1], fill, sizeof(fill)) > 0)
+		;
+	if (fcntl(p[1], F_SETFL, 0) < 0 || dup2(p[1], 2) < 0)
+		die("heldrx: stderr");
+	a_fd = nl_open();
+	if (pthread_create(&a, NULL, thread_a, NULL))
+		die("heldrx: pthread_create");
+	for (i = 0; i < 4000 && !(a_tid && in_syscall(a_tid, SYS_write)); i++)
+		sleep_ms(5);
+	if (pthread_create(&b, NULL, thread_b, NULL))
+		die("heldrx: pthread_create");
+	/* A guard against a hang, not a measure: B needs milliseconds. */
+	for (i = 0; i < 2000 && !__atomic_load_n(&b_done, __ATOMIC_ACQUIRE); i++)
+		sleep_ms(5);
+	got = __atomic_load_n(&b_done, __ATOMIC_ACQUIRE);
+	drain_fd = p[0];
+	if (pthread_create(&d, NULL, drainer, NULL))
+		die("heldrx: pthread_create");
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	dup2(saved_err, 2);
+	close(p[1]);
+	pthread_join(d, NULL);
+	close(p[0]);
+	close(a_fd);
+	close(saved_err);
+	return got;
 }
 
 int main(int argc, char **argv)
@@ -326,6 +416,8 @@ int main(int argc, char **argv)
 		if (n >= 0)
 			describe(buf, n, desc[got++], sizeof(desc[0]));
 		extra(sock, more, sizeof(more));
+	} else if (!strcmp(mode, "loglock")) {
+		snprintf(more, sizeof(more), "b_done=%d", loglock());
 	} else {
 		fprintf(stderr, "heldrx: unknown mode %s\n", mode);
 		return 2;

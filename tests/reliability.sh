@@ -481,6 +481,16 @@ expect "$out" answers 1
 expect "$out" errno_kept 1
 case_end "$out" || :
 
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "held loglock: the shim's lock is not held across a log line (stderr a full pipe): another thread's receive on a held socket gets through"
+out=$T_TMP/h-loglock.out
+rc=0
+with_shim DADSHIM_NODAD=0 DADSHIM_LOG=3 "$B/heldrx" loglock "$IF1" fd00:ee::a >"$out" 2>/dev/null || rc=$?
+ran "$rc"
+[ "$rc" -eq 0 ] || err "heldrx exited $rc"
+grep -q 'extra=b_done=1 ' "$out" || err "the receive was blocked behind the log line"
+case_end "$out" || :
+
 ########################################################################
 # Descriptor lifecycle
 ########################################################################
