@@ -412,6 +412,10 @@ for m in sameseq sameseq-poll samelen samelen-poll; do
 	expect "$out" a2 "$l2:0"
 	expect "$out" extra EAGAIN
 	expect "$out" errno_kept 1
+	# Without the shim the first read returns the first EINVAL; with it,
+	# that read may find both EINVALs taken and nothing else: once.
+	n=$(kv "$out" spurious)
+	[ "${n:-9}" -le 1 ] || err "poll() woke $n times for nothing"
 	n=$(sends_of "$tr" RTM_NEWROUTE | grep -c 'nlmsg_seq=0,') || :
 	[ "$n" -eq 4 ] || err "$n RTM_NEWROUTE with seq 0 crossed, not 4 (two sent, two sent again)"
 	in_table 232 "$d1" || err "$d1 not in table 232"
@@ -432,6 +436,7 @@ expect "$out" answers 1
 expect "$out" a1 84:0
 expect "$out" extra EAGAIN
 expect "$out" errno_kept 1
+expect "$out" spurious 0
 in_table 232 fd00:e5::/64 || err "route not in table 232"
 check_retried "$tr"
 note "without the shim: $base"
@@ -444,6 +449,7 @@ expect "$out" first EAGAIN
 expect "$out" answers 1
 expect "$out" a1 84:0
 expect "$out" extra EAGAIN
+expect "$out" spurious 0
 in_table 232 fd00:e5::/64 || err "route not in table 232"
 case_end "$out" || :
 
