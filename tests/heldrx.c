@@ -19,6 +19,11 @@
  *   nonblock  the same on an O_NONBLOCK socket, recv() without flags;
  *   dontwait-next  the route, then an RTM_GETLINK (another seq): the first
  *       recv(MSG_DONTWAIT) returns whatever is at the head;
+ *   dontwait-close  the route, recv(MSG_DONTWAIT), then the socket is
+ *       closed while the shim waits for DAD, and a new socket (the same
+ *       number, likely) makes a request of its own: it must get its own
+ *       answer, and the shim's descriptors must all be gone in the end
+ *       ("fds_back"; the route must not be added: nobody asked any more);
  *   groups  the route sent with sendto() to {nl_pid 0, nl_groups
  *       RTMGRP_IPV6_ROUTE}; the answer read with a blocking recv;
  *   write  the route sent with write() (no address);
@@ -395,6 +400,37 @@ int main(int argc, char **argv)
 			want--;
 		got = answers(sock, want, 1, desc);
 		extra(sock, more, sizeof(more));
+	} else if (!strcmp(mode, "dontwait-close")) {
+		char buf[BUFLEN];
+		int base, i, back = 0;
+		ssize_t n;
+
+		close(sock);
+		base = count_fds();
+		sock = nl_open();
+		route(&m, 0xe8, 0, 550);
+		nl_send(sock, &m, &kernel);
+		n = rx(sock, buf, MSG_TRUNC | MSG_DONTWAIT);
+		if (n < 0)
+			snprintf(first, sizeof(first), "%s", errno == EAGAIN ? "EAGAIN" : strerror(errno));
+		else
+			describe(buf, n, first, sizeof(first));
+		close(sock);
+		sock = nl_open();
+		getlink(&m, 551);
+		nl_send(sock, &m, &kernel);
+		n = rx(sock, buf, MSG_TRUNC);
+		if (n >= 0)
+			describe(buf, n, desc[got++], sizeof(desc[0]));
+		close(sock);
+		/* Bounded: the shim's helper ends with the wait for DAD. */
+		for (i = 0; i < 6000 && !back; i++) {
+			back = count_fds() == base;
+			if (!back)
+				sleep_ms(5);
+		}
+		snprintf(more, sizeof(more), "fds_back=%d", back);
+		sock = nl_open();
 	} else if (!strcmp(mode, "groups") || !strcmp(mode, "write")) {
 		struct sockaddr_nl g = { .nl_family = AF_NETLINK,
 					 .nl_groups = RTMGRP_IPV6_ROUTE };

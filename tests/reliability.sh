@@ -464,6 +464,17 @@ in_table 232 fd00:e5::/64 || err "route not in table 232"
 case_end "$out" || :
 
 setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "held dontwait-close: the socket closed while a helper waits: no resend, a new socket on the number gets its own answer, every descriptor of the shim gone"
+heldrx h-dwc dontwait-close fd00:ee::b
+expect "$out" first EAGAIN
+expect "$out" answers 1
+expect "$out" a1 type:16
+expect "$out" extra fds_back=1
+! in_table 232 fd00:e8::/64 || err "the route was added for a socket that was closed"
+! grep -q 'retry: ok' "$out" || err "the shim logged a retry"
+case_end "$out" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
 case_begin "held groups/write: the resend goes to the address the caller used (nl_groups kept; none after write())"
 heldrx h-gr groups fd00:ee::7 trace
 expect "$out" answers 1
