@@ -26,6 +26,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct held held[HELD_MAX];
 static int helpers[HELD_MAX_HELPERS];	/* the descriptor each helper works for,
 				 * +1 (0: free; -1: its socket was closed) */
+static uint64_t helper_sock[HELD_MAX_HELPERS];	/* ... and its port id */
 static uint64_t held_clock;
 
 static void atfork_prepare(void)
@@ -325,23 +326,24 @@ void held_forget(unsigned lo, unsigned hi)
 			helpers[i] = -1;
 }
 
-int helper_active(int fd)
+int helper_active(int fd, uint64_t sock)
 {
 	int i;
 
 	for (i = 0; i < HELD_MAX_HELPERS; i++)
-		if (helpers[i] == fd + 1)
+		if (helpers[i] == fd + 1 && helper_sock[i] == sock)
 			return 1;
 	return 0;
 }
 
-int helper_add(int fd)
+int helper_add(int fd, uint64_t sock)
 {
 	int i;
 
 	for (i = 0; i < HELD_MAX_HELPERS; i++)
 		if (helpers[i] == 0) {
 			helpers[i] = fd + 1;
+			helper_sock[i] = sock;
 			return i;
 		}
 	return -1;
@@ -355,8 +357,9 @@ struct held *helper_next(int id)
 	for (i = 0; i < HELD_MAX && helpers[id] > 0; i++) {
 		struct held *h = &held[i];
 
-		if (h->used && h->fd == helpers[id] - 1 && h->state == HELD_DETACHED &&
-		    !h->claimed && (!next || h->refused < next->refused))
+		if (h->used && h->fd == helpers[id] - 1 && h->sock == helper_sock[id] &&
+		    h->state == HELD_DETACHED && !h->claimed &&
+		    (!next || h->refused < next->refused))
 			next = h;
 	}
 	if (next)

@@ -112,6 +112,7 @@ struct held {
 	int answered;		/* DETACHED: the caller got an answer anyway */
 	int claimed;		/* DETACHED: its helper is working on it */
 	uint64_t refused;	/* DETACHED: order of the send refused */
+	uint64_t sock;		/* DETACHED: the socket's port id */
 	int wait_result;	/* enum dad_wait_result, for the log */
 	unsigned dad_ms;	/* how long DAD took, for the log */
 	uint64_t gen;		/* tells a reused slot from the entry it was */
@@ -166,10 +167,13 @@ void held_forget(unsigned lo, unsigned hi);
  * entries in the order they were refused, so that the resends go out in
  * the order the caller sent.  Under the lock. */
 #define HELD_MAX_HELPERS 32	/* helper ids are below this */
-/* Returns 1 when a helper works for @fd now. */
-int helper_active(int fd);
-/* Registers a helper for @fd; returns its id, or -1 when the table is full. */
-int helper_add(int fd);
+/* A helper works for one socket: descriptor @fd whose port id is @sock (a
+ * number closed behind the shim's back and reused is another socket, with
+ * another port id). */
+/* Returns 1 when a helper works for that socket now. */
+int helper_active(int fd, uint64_t sock);
+/* Registers a helper for it; returns its id, or -1 when the table is full. */
+int helper_add(int fd, uint64_t sock);
 /* The next DETACHED entry helper @id must act on (claimed for it), or
  * NULL; with NULL the helper is unregistered in the same step, so that a
  * later refusal starts a new one. */

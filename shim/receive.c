@@ -376,11 +376,18 @@ static int helper_start(int id, int dup)
  * lock released (@cs). */
 static void detach(int fd, struct held *h, int cs)
 {
+	struct sockaddr_nl sa = { .nl_family = AF_UNSPEC };
+	socklen_t salen = sizeof(sa);
+	uint64_t sock = 0;
 	int dup = -1, id = -1, err;
 
-	if (!helper_active(fd)) {
+	/* The socket's identity: its port id, unique among the namespace's
+	 * netlink sockets (bound: it has sent). */
+	if (getsockname(fd, (struct sockaddr *)&sa, &salen) == 0 && sa.nl_family == AF_NETLINK)
+		sock = sa.nl_pid;
+	if (!helper_active(fd, sock)) {
 		dup = private_dup(fd);
-		id = dup < 0 ? -1 : helper_add(fd);
+		id = dup < 0 ? -1 : helper_add(fd, sock);
 		if (id < 0) {
 			/* Nothing to send on later: the caller gets the
 			 * kernel's refusal now. */
@@ -397,6 +404,7 @@ static void detach(int fd, struct held *h, int cs)
 	h->state = HELD_DETACHED;
 	h->claimed = 0;
 	h->refused = h->sends[0];
+	h->sock = sock;
 	take_head(fd);
 	held_answered(h);
 	state_unlock(cs);
