@@ -140,6 +140,18 @@ static void resend_copy(const struct held *h, struct resend *r)
 	r->has_to = h->has_to;
 }
 
+/* Under the lock, just before the shim sends @h again: marked first,
+ * because another thread may read the answer before the send returns. */
+static void resend_begin(struct held *h, struct resend *rs, enum dad_wait_result r,
+			 unsigned ms)
+{
+	resend_copy(h, rs);
+	held_resend_mark(h);
+	h->state = HELD_RETRIED;
+	h->wait_result = (int)r;
+	h->dad_ms = ms;
+}
+
 /* Sends @r on @fd, to the address the caller used.  Returns 0, or -1 with
  * errno set. */
 static int resend_send(int fd, const struct resend *r)
@@ -217,11 +229,7 @@ static void wait_in_place(int fd, struct held *h, int cs)
 	/* Marked before the send: another thread may read its answer first.
 	 * From here the EINVAL at the head is an earlier send's, dropped by
 	 * whichever reader meets it. */
-	resend_copy(h, &rs);
-	held_resend_mark(h);
-	h->state = HELD_RETRIED;
-	h->wait_result = (int)r;
-	h->dad_ms = ms;
+	resend_begin(h, &rs, r, ms);
 	state_unlock(cs);
 	if (resend_send(dup, &rs) == 0) {
 		real.close(dup);
@@ -281,11 +289,7 @@ static void detached_resend(uintptr_t ref, int dup, int wait)
 		state_unlock(cs);
 		return;
 	}
-	resend_copy(h, &rs);
-	held_resend_mark(h);
-	h->state = HELD_RETRIED;
-	h->wait_result = (int)r;
-	h->dad_ms = ms;
+	resend_begin(h, &rs, r, ms);
 	state_unlock(cs);
 	if (resend_send(dup, &rs) == 0)
 		return;
