@@ -38,7 +38,7 @@ SHIM_LDFLAGS := -shared -Wl,--version-script=shim/dadshim.map -Wl,-z,defs \
 HARDEN    := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 
 TEST_BINS := tests/unit_core tests/charon551 tests/charon551_fortify \
-             tests/mnlclient tests/passthru
+             tests/mnlclient tests/passthru tests/heldrx
 
 .PHONY: all check check-unit check-netns check-ike check-deploy check-ansible lint demo \
         install uninstall deb fuzz bench deps clean
@@ -66,6 +66,10 @@ tests/mnlclient: tests/mnlclient.c
 
 tests/passthru: tests/passthru.c
 	$(CC) $(WARN) $(HARDEN) -D_GNU_SOURCE -o $@ $<
+
+# The receive side of held route requests (tests/reliability.sh).
+tests/heldrx: tests/heldrx.c tests/nltest.h
+	$(CC) $(WARN) $(HARDEN) -D_GNU_SOURCE -o $@ tests/heldrx.c -lpthread
 
 deps:
 	sh scripts/deps.sh

@@ -1,6 +1,7 @@
 /* fdstate.c - per-descriptor kinds and held route requests. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -23,6 +24,9 @@ unsigned fd_kinds_high;
 static size_t fd_table_size;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct held held[HELD_MAX];
+static int helpers[HELD_MAX_HELPERS];	/* the descriptor each helper works for,
+				 * +1 (0: free; -1: its socket was closed) */
+static uint64_t helper_sock[HELD_MAX_HELPERS];	/* ... and its port id */
 static uint64_t held_clock;
 
 static void atfork_prepare(void)
@@ -32,6 +36,19 @@ static void atfork_prepare(void)
 
 static void atfork_release(void)
 {
+	pthread_mutex_unlock(&lock);
+}
+
+/* The child has none of the parent's helper threads: nobody would ever
+ * act on their entries there. */
+static void atfork_child(void)
+{
+	int i;
+
+	for (i = 0; i < HELD_MAX; i++)
+		if (held[i].used && held[i].state == HELD_DETACHED)
+			held_drop(&held[i]);
+	memset(helpers, 0, sizeof(helpers));
 	pthread_mutex_unlock(&lock);
 }
 
@@ -55,7 +72,7 @@ void fdstate_init(void)
 	fd_kinds = p;
 	/* A fork() while another thread holds the lock must not leave the
 	 * child with a lock nobody will release. */
-	__register_atfork(atfork_prepare, atfork_release, atfork_release, __dso_handle);
+	__register_atfork(atfork_prepare, atfork_release, atfork_child, __dso_handle);
 }
 
 void fdstate_publish(void)
@@ -112,6 +129,10 @@ int fd_classify(int fd)
 	return kind;
 }
 
+/* One log line fdstate wants written, kept until the lock is released:
+ * a log line is a few system calls, never made under the lock. */
+static char deferred[160];
+
 void state_lock(int *cancel_state)
 {
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, cancel_state);
@@ -120,19 +141,20 @@ void state_lock(int *cancel_state)
 
 void state_unlock(int cancel_state)
 {
+	char line[sizeof(deferred)];
+
+	line[0] = '\0';
+	if (deferred[0]) {
+		memcpy(line, deferred, sizeof(line));
+		deferred[0] = '\0';
+	}
 	pthread_mutex_unlock(&lock);
+	if (line[0])
+		shim_log(LV_DEBUG, "%s", line);
 	pthread_setcancelstate(cancel_state, NULL);
 }
 
-struct held *held_find(int fd, uint32_t seq)
-{
-	int i;
-
-	for (i = 0; i < HELD_MAX; i++)
-		if (held[i].used && held[i].fd == fd && held[i].req.seq == seq)
-			return &held[i];
-	return NULL;
-}
+static uint64_t held_order;	/* send order, across all descriptors */
 
 static int fd_has_held(int fd)
 {
@@ -148,59 +170,144 @@ void held_drop(struct held *h)
 {
 	int fd = h->fd;
 
-	free(h->msg);
 	memset(h, 0, sizeof(*h));
 	if (!fd_has_held(fd) && fd_kind(fd) == FD_ROUTE_HELD)
 		fd_kind_set(fd, FD_ROUTE);
 }
 
-struct held *held_add(int fd, const struct route_req *req, const void *msg)
+static int undecided(const struct held *h)
 {
-	struct held *h = held_find(fd, req->seq);
-	struct held *slot = NULL;
+	return h->state == HELD_SENT || h->state == HELD_WAITING ||
+	       h->state == HELD_DETACHED;
+}
+
+static struct held *same_request(int fd, const struct route_req *req, const void *msg)
+{
 	int i;
 
-	if (h && !h->gave_up) {
-		h->owed++;	/* the same seq again: a retransmit */
+	for (i = 0; i < HELD_MAX; i++)
+		if (held[i].used && held[i].fd == fd && held[i].req.len == req->len &&
+		    undecided(&held[i]) && memcmp(held[i].msg, msg, req->len) == 0)
+			return &held[i];
+	return NULL;
+}
+
+struct held *held_add(int fd, const struct route_req *req, const void *msg,
+		      const struct sockaddr_nl *to)
+{
+	struct held *h, *slot = NULL;
+	int i;
+
+	if (req->len > HELD_MSG_MAX || req->len < sizeof(struct nlmsghdr))
+		return NULL;
+	h = same_request(fd, req, msg);
+	if (h) {
+		/* The same bytes again: a retransmit, one more answer owed. */
+		if (h->nsends >= HELD_SENDS)
+			return NULL;
+		h->sends[h->nsends++] = ++held_order;
 		return h;
 	}
-	if (h)
-		held_drop(h);
 	for (i = 0; i < HELD_MAX && !slot; i++)
 		if (!held[i].used)
 			slot = &held[i];
 	if (!slot) {
 		/* Replies that never came back (or were read elsewhere):
-		 * forget the oldest. */
-		slot = &held[0];
-		for (i = 1; i < HELD_MAX; i++)
-			if (held[i].age < slot->age)
+		 * forget the oldest, but never one a helper thread acts on. */
+		for (i = 0; i < HELD_MAX; i++)
+			if (held[i].state != HELD_DETACHED &&
+			    (!slot || held[i].age < slot->age))
 				slot = &held[i];
-		shim_log(LV_DEBUG, "forgetting unanswered route seq %u on fd %d",
-			 slot->req.seq, slot->fd);
+		if (!slot)
+			return NULL;
+		(void)snprintf(deferred, sizeof(deferred),
+			       "forgetting unanswered route seq %u on fd %d",
+			       slot->req.seq, slot->fd);
 		held_drop(slot);
 	}
-	slot->msg = malloc(req->len);
-	if (!slot->msg)
-		return NULL;
 	memcpy(slot->msg, msg, req->len);
 	slot->used = 1;
 	slot->fd = fd;
+	slot->state = HELD_SENT;
 	slot->req = *req;
-	slot->owed = 1;
-	slot->age = ++held_clock;
+	slot->has_to = to != NULL;
+	if (to)
+		slot->to = *to;
+	slot->sends[0] = ++held_order;
+	slot->nsends = 1;
+	slot->gen = ++held_clock;
+	slot->age = slot->gen;
 	fd_kind_set(fd, FD_ROUTE_HELD);
 	return slot;
 }
 
-void held_reply_seen(struct held *h)
+void held_unsend(int fd, const struct route_req *req, const void *msg)
 {
-	if (h->ahead)
-		h->ahead--;
-	if (h->owed)
-		h->owed--;
-	if (!h->owed)
+	struct held *h = same_request(fd, req, msg);
+
+	if (!h || !h->nsends)
+		return;
+	h->nsends--;
+	if (!h->nsends && h->state == HELD_SENT)
 		held_drop(h);
+}
+
+struct held *held_match(int fd, const struct reply_head *rh)
+{
+	struct held *best = NULL;
+	int i;
+
+	for (i = 0; i < HELD_MAX; i++) {
+		struct held *h = &held[i];
+
+		if (h->used && h->fd == fd && h->nsends && reply_answers(rh, h->msg) &&
+		    (!best || h->sends[0] < best->sends[0]))
+			best = h;
+	}
+	return best;
+}
+
+void held_answered(struct held *h)
+{
+	if (h->nsends) {
+		h->nsends--;
+		memmove(h->sends, h->sends + 1, h->nsends * sizeof(h->sends[0]));
+	}
+	if (!h->nsends && h->state != HELD_WAITING && h->state != HELD_DETACHED)
+		held_drop(h);
+}
+
+void held_resend_mark(struct held *h)
+{
+	if (h->nsends >= HELD_SENDS) {
+		/* Keep the newest: the oldest answers are refusals that the
+		 * resend makes moot. */
+		h->nsends--;
+		memmove(h->sends, h->sends + 1, h->nsends * sizeof(h->sends[0]));
+	}
+	h->resend = ++held_order;
+	h->sends[h->nsends++] = h->resend;
+}
+
+void held_resend_failed(struct held *h)
+{
+	if (h->nsends && h->sends[h->nsends - 1] == h->resend)
+		h->nsends--;
+	h->resend = 0;
+	h->state = HELD_GAVE_UP;
+}
+
+/* The slot's index in the low 8 bits, its generation above. */
+uintptr_t held_ref(const struct held *h)
+{
+	return (uintptr_t)(h->gen << 8) | (uintptr_t)(h - held);
+}
+
+struct held *held_deref(uintptr_t ref)
+{
+	struct held *h = &held[(ref & 0xff) % HELD_MAX];
+
+	return h->used && (uintptr_t)(h->gen << 8) == (ref & ~(uintptr_t)0xff) ? h : NULL;
 }
 
 void held_forget(unsigned lo, unsigned hi)
@@ -211,4 +318,53 @@ void held_forget(unsigned lo, unsigned hi)
 		if (held[i].used && (unsigned)held[i].fd >= lo &&
 		    (unsigned)held[i].fd <= hi)
 			held_drop(&held[i]);
+	/* The number may be reused for another socket: that one gets a
+	 * helper of its own. */
+	for (i = 0; i < HELD_MAX_HELPERS; i++)
+		if (helpers[i] > 0 && (unsigned)(helpers[i] - 1) >= lo &&
+		    (unsigned)(helpers[i] - 1) <= hi)
+			helpers[i] = -1;
+}
+
+int helper_active(int fd, uint64_t sock)
+{
+	int i;
+
+	for (i = 0; i < HELD_MAX_HELPERS; i++)
+		if (helpers[i] == fd + 1 && helper_sock[i] == sock)
+			return 1;
+	return 0;
+}
+
+int helper_add(int fd, uint64_t sock)
+{
+	int i;
+
+	for (i = 0; i < HELD_MAX_HELPERS; i++)
+		if (helpers[i] == 0) {
+			helpers[i] = fd + 1;
+			helper_sock[i] = sock;
+			return i;
+		}
+	return -1;
+}
+
+struct held *helper_next(int id)
+{
+	struct held *next = NULL;
+	int i;
+
+	for (i = 0; i < HELD_MAX && helpers[id] > 0; i++) {
+		struct held *h = &held[i];
+
+		if (h->used && h->fd == helpers[id] - 1 && h->sock == helper_sock[id] &&
+		    h->state == HELD_DETACHED && !h->claimed &&
+		    (!next || h->refused < next->refused))
+			next = h;
+	}
+	if (next)
+		next->claimed = 1;
+	else
+		helpers[id] = 0;
+	return next;
 }

@@ -8,6 +8,9 @@
 #define DADSHIM_FDSTATE_H
 
 #include <stdint.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+
 #include "inspect.h"
 
 enum fd_kind {
@@ -70,36 +73,110 @@ void fd_reset(unsigned lo, unsigned hi, int kind);
  * records it.  Returns the kind; FD_UNKNOWN when @fd is not open. */
 int fd_classify(int fd);
 
+/* Route requests larger than this are sent, but not held: no retry.
+ * charon's are 76 to about 120 bytes. */
+#define HELD_MSG_MAX 512
+/* Sends of one request (the caller's retransmits and the shim's resend)
+ * whose answers the kernel still owes. */
+#define HELD_SENDS 32
+
+/* Where a held request stands.  What moves it (see README, "Held route
+ * requests"):
+ *   SENT      the caller sent it (once, or several times with identical
+ *             bytes); no refusal of it met yet.
+ *   WAITING   its EINVAL is at the head of the queue and blocking readers
+ *             wait for DAD in their own thread, the EINVAL left in place.
+ *   DETACHED  a non-blocking reader met its EINVAL: the EINVAL was taken
+ *             off the queue, and a helper thread waits and sends again.
+ *   RETRIED   the shim sent it again; the answer to that send is the
+ *             caller's, EINVALs of earlier sends are dropped.
+ *   GAVE_UP   the kernel's refusal goes to the caller.
+ * An entry is dropped when no answer is owed any more (and no thread
+ * acts on it), when its descriptor is closed, or evicted when the table
+ * is full (oldest first; never a DETACHED one). */
+enum held_state { HELD_SENT, HELD_WAITING, HELD_DETACHED, HELD_RETRIED, HELD_GAVE_UP };
+
 /* A route request sent on a NETLINK_ROUTE socket and not yet answered. */
 struct held {
-	int fd;
 	int used;
+	int fd;
+	enum held_state state;
 	struct route_req req;
-	unsigned char *msg;	/* private copy of the request */
-	unsigned owed;		/* replies the kernel still owes for this seq */
-	unsigned ahead;		/* of those, queued before our resend */
-	int retried;		/* resent after DAD ended */
-	int gave_up;		/* original error delivered: no more waiting */
+	unsigned char msg[HELD_MSG_MAX];	/* private copy of the request */
+	struct sockaddr_nl to;	/* the caller's destination, if has_to */
+	int has_to;		/* 0: sent without an address (send, write) */
+	uint64_t sends[HELD_SENDS];	/* order of each send still owed an
+					 * answer, oldest first */
+	unsigned nsends;
+	uint64_t resend;	/* order of the shim's own send, 0 if none */
+	int answered;		/* DETACHED: the caller got an answer anyway */
+	int claimed;		/* DETACHED: its helper is working on it */
+	uint64_t refused;	/* DETACHED: order of the send refused */
+	uint64_t sock;		/* DETACHED: the socket's port id */
+	int wait_result;	/* enum dad_wait_result, for the log */
 	unsigned dad_ms;	/* how long DAD took, for the log */
+	uint64_t gen;		/* tells a reused slot from the entry it was */
 	uint64_t age;		/* for evicting the oldest */
 };
 
 /* The lock for everything below, and for the receive path of descriptors
- * in FD_ROUTE_HELD.  Never held across a blocking call; cancellation is
- * disabled while it is held, so a cancelled thread cannot leave it locked. */
+ * in FD_ROUTE_HELD.  Held only around non-blocking system calls, never
+ * across a log line or an allocation; cancellation is disabled while it
+ * is held, so a cancelled thread cannot leave it locked.  state_unlock()
+ * writes, after unlocking, the log line that fdstate deferred. */
 void state_lock(int *cancel_state);
 void state_unlock(int cancel_state);
 
-/* Under the lock. */
-struct held *held_find(int fd, uint32_t seq);
-/* Records one more send of @req (a copy of @msg) on @fd: a new entry, or
- * one more reply owed by an entry with the same seq (a retransmit).
- * Returns the entry, or NULL without memory. */
-struct held *held_add(int fd, const struct route_req *req, const void *msg);
-/* One reply for @h was taken from the queue, by the caller or the shim. */
-void held_reply_seen(struct held *h);
+/* All of these are called with the lock held, and neither block, log nor
+ * allocate; they never change errno. */
+
+/* Records one more send of the request @msg (@req->len bytes, described by
+ * @req) on @fd to @to (NULL: no address).  Identical bytes on the same
+ * descriptor while the entry is SENT, WAITING or DETACHED are a
+ * retransmit: one more answer owed by that entry.  Anything else is an
+ * entry of its own, even with the same seq.  Returns the entry, or NULL
+ * when it cannot be held (too large, table full of DETACHED entries,
+ * too many retransmits): the request then simply goes out unheld. */
+struct held *held_add(int fd, const struct route_req *req, const void *msg,
+		      const struct sockaddr_nl *to);
+/* The send of @msg just recorded on @fd failed: the kernel owes nothing
+ * for it.  Forgets that send (the newest of the entry with these bytes). */
+void held_unsend(int fd, const struct route_req *req, const void *msg);
+/* The entry that reply @rh answers on @fd: among entries whose request
+ * header equals the echoed one, the one with the oldest send still owed
+ * (the kernel answers in order).  Its sends[0] is the send answered. */
+struct held *held_match(int fd, const struct reply_head *rh);
+/* The answer to @h's oldest owed send left the queue (taken by the caller
+ * or dropped by the shim).  Drops @h once nothing is owed and no thread
+ * acts on it (WAITING, DETACHED). */
+void held_answered(struct held *h);
+/* The shim is about to send @h again: one more answer owed, the newest. */
+void held_resend_mark(struct held *h);
+/* ... and that send failed: nothing owed for it; the entry GAVE_UP. */
+void held_resend_failed(struct held *h);
+/* A handle on @h that stays valid across an unlock, and back: NULL when
+ * the entry has been dropped since (descriptor closed, evicted). */
+uintptr_t held_ref(const struct held *h);
+struct held *held_deref(uintptr_t ref);
 void held_drop(struct held *h);
-/* Forgets everything held for descriptors [@lo, @hi] (closed). */
+/* Forgets everything held for descriptors [@lo, @hi] (closed), and
+ * detaches their helpers from those numbers. */
 void held_forget(unsigned lo, unsigned hi);
+
+/* Helper threads: at most one per socket, working through its DETACHED
+ * entries in the order they were refused, so that the resends go out in
+ * the order the caller sent.  Under the lock. */
+#define HELD_MAX_HELPERS 32	/* helper ids are below this */
+/* A helper works for one socket: descriptor @fd whose port id is @sock (a
+ * number closed behind the shim's back and reused is another socket, with
+ * another port id). */
+/* Returns 1 when a helper works for that socket now. */
+int helper_active(int fd, uint64_t sock);
+/* Registers a helper for it; returns its id, or -1 when the table is full. */
+int helper_add(int fd, uint64_t sock);
+/* The next DETACHED entry helper @id must act on (claimed for it), or
+ * NULL; with NULL the helper is unregistered in the same step, so that a
+ * later refusal starts a new one. */
+struct held *helper_next(int id);
 
 #endif

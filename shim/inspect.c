@@ -86,7 +86,20 @@ int reply_head_parse(const void *buf, size_t have, size_t total,
 	rh->seq = nlh->nlmsg_seq;
 	rh->error = err->error;
 	rh->orig_type = err->msg.nlmsg_type;
+	rh->orig_len = err->msg.nlmsg_len;
+	rh->orig_flags = err->msg.nlmsg_flags;
+	rh->orig_pid = err->msg.nlmsg_pid;
 	return 1;
+}
+
+int reply_answers(const struct reply_head *rh, const void *req)
+{
+	struct nlmsghdr h;
+
+	memcpy(&h, req, sizeof(h));	/* a caller's copy need not be aligned */
+	return h.nlmsg_len == rh->orig_len && h.nlmsg_type == rh->orig_type &&
+	       h.nlmsg_flags == rh->orig_flags && h.nlmsg_seq == rh->seq &&
+	       h.nlmsg_pid == rh->orig_pid;
 }
 
 struct addr_ctx {

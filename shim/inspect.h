@@ -32,6 +32,11 @@ struct reply_head {
 	uint32_t seq;
 	int error;		/* nlmsgerr.error: 0 or a negative errno */
 	uint16_t orig_type;	/* nlmsg_type of the request it answers */
+	/* The request's own header as the kernel echoes it in every
+	 * NLMSG_ERROR, acks included: length, type, flags, seq, port id. */
+	uint32_t orig_len;
+	uint16_t orig_flags;
+	uint32_t orig_pid;
 };
 
 /* @have bytes of the datagram were peeked into @buf; @total is its real
@@ -40,6 +45,13 @@ struct reply_head {
  * header carries the same seq; 0 otherwise. */
 int reply_head_parse(const void *buf, size_t have, size_t total,
 		     struct reply_head *rh);
+
+/* Returns 1 when @rh is the kernel's answer to a request that starts with
+ * the header @req (at least sizeof(struct nlmsghdr) bytes, any alignment):
+ * the echoed length, type, flags, seq and port id all equal, as libmnl
+ * checks seq and port id.  Two requests with the same header get the same
+ * echo; the kernel answers a socket's requests in the order sent. */
+int reply_answers(const struct reply_head *rh, const void *req);
 
 /* How much of a reply must be peeked for reply_head_parse. */
 #define REPLY_HEAD_LEN 36	/* nlmsghdr + nlmsgerr (error + nlmsghdr) */

@@ -183,35 +183,48 @@ static void log_sites(const struct plan *p, int rewritten)
 	}
 }
 
-static void hold(int fd, const struct plan *p, const struct flat *f)
+/* The destination the caller gave, for the shim's resend: NULL when the
+ * send carried none (send, write, or a NULL address), or one the kernel
+ * refuses (too short, or not readable: read through the kernel, from the
+ * shim's copy of the msghdr, like the datagram). */
+static const struct sockaddr_nl *dest_of(const struct txcall *c, const struct flat *f,
+					 struct sockaddr_nl *sa)
 {
+	const void *to = c->how == TX_SENDTO ? (const void *)c->to
+		       : c->how == TX_SENDMSG ? f->msg.msg_name : NULL;
+	socklen_t len = c->how == TX_SENDTO ? c->tolen
+		      : c->how == TX_SENDMSG ? f->msg.msg_namelen : 0;
+
+	if (!to || len < sizeof(*sa) || real_peek(sa, to, sizeof(*sa)) < 0)
+		return NULL;
+	return sa;
+}
+
+static void hold(int fd, const struct txcall *c, const struct plan *p, const struct flat *f)
+{
+	struct sockaddr_nl sa;
+	const struct sockaddr_nl *to = dest_of(c, f, &sa);
 	int cs, i, lost = 0;
 
 	state_lock(&cs);
 	for (i = 0; i < p->nreqs; i++)
-		if (!held_add(fd, &p->reqs[i], f->bytes + p->reqs[i].off))
+		if (!held_add(fd, &p->reqs[i], f->bytes + p->reqs[i].off, to))
 			lost++;
 	state_unlock(cs);
 	/* Logged outside the lock: a log line is a few system calls. */
 	if (lost)
-		shim_log(LV_ERRORS, "no memory to hold %d route request(s); "
+		shim_log(LV_ERRORS, "cannot hold %d route request(s) (too large or too many); "
 			 "a refusal of theirs will not be retried", lost);
 }
 
 /* The send failed: the kernel owes no reply for it. */
-static void unhold(int fd, const struct plan *p)
+static void unhold(int fd, const struct plan *p, const struct flat *f)
 {
 	int cs, i;
 
 	state_lock(&cs);
-	for (i = 0; i < p->nreqs; i++) {
-		struct held *h = held_find(fd, p->reqs[i].seq);
-
-		if (h && h->owed > 1)
-			h->owed--;
-		else if (h)
-			held_drop(h);
-	}
+	for (i = 0; i < p->nreqs; i++)
+		held_unsend(fd, &p->reqs[i], f->bytes + p->reqs[i].off);
 	state_unlock(cs);
 }
 
@@ -239,8 +252,8 @@ int tx_wanted(const struct msghdr *m)
  * and the shim's own work must leak nothing). */
 struct undo {
 	int fd;
-	const struct plan *p;
-	unsigned char *heap;
+	const struct plan *p;	/* requests to drop, or NULL */
+	const struct flat *f;	/* the copy to free */
 };
 
 static void undo_send(void *arg)
@@ -248,8 +261,8 @@ static void undo_send(void *arg)
 	const struct undo *u = arg;
 
 	if (u->p && u->p->nreqs)
-		unhold(u->fd, u->p);
-	free(u->heap);
+		unhold(u->fd, u->p, u->f);
+	free(u->f->heap);
 }
 
 /* See paths.h.  Returns what the kernel returned for the datagram sent
@@ -265,7 +278,9 @@ ssize_t tx(int fd, int kind, const struct txcall *c)
 	struct plan p;
 	struct undo u;
 	ssize_t ret;
-	int saved = errno, fresh = kind == FD_UNKNOWN;
+	/* volatile: pthread_cleanup_push() may be a setjmp(). */
+	volatile int saved = errno;
+	int fresh = kind == FD_UNKNOWN;
 
 	if (fresh)
 		kind = fd_classify(fd);
@@ -289,13 +304,14 @@ ssize_t tx(int fd, int kind, const struct txcall *c)
 	/* Held before the send: another thread may read the reply before
 	 * this one returns. */
 	if (p.nreqs)
-		hold(fd, &p, &f);
+		hold(fd, c, &p, &f);
 	u.fd = fd;
 	u.p = &p;
-	u.heap = f.heap;
+	u.f = &f;
 	pthread_cleanup_push(undo_send, &u);
 	ret = tx_real(fd, c, p.rewrite ? &f : NULL);
-	saved = errno;
+	if (ret < 0)
+		saved = errno;	/* else the caller's errno, as on entry */
 	u.p = ret < 0 ? &p : NULL;	/* the kernel owes no reply */
 	if (ret >= 0)
 		log_sites(&p, p.rewrite);

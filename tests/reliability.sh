@@ -35,6 +35,7 @@ build faults tests/faults.c
 build lifecycle tests/lifecycle.c -ldl
 build cancelleak tests/cancelleak.c
 build closehook.so -shared -fPIC tests/closehook.c
+build heldrx -D_GNU_SOURCE tests/heldrx.c
 # The shim as a test build whose libc seems to lack the symbols named in
 # DADSHIM_TEST_HIDE: its stand-ins (the system calls) run.
 # shellcheck disable=SC2086
@@ -44,7 +45,7 @@ build libdadshim-hide.so -shared -fPIC -fvisibility=hidden $SHIM_DEFS -DDADSHIM_
 build stress_tsan -fsanitize=thread -g $SHIM_DEFS tests/stress.c shim/*.c -lmnl -ldl
 # shellcheck disable=SC2086
 build faults_asan -fsanitize=address -g $SHIM_DEFS tests/faults.c shim/*.c -lmnl -ldl
-pass "build: stress, faults, lifecycle, cancelleak, closehook (+ TSan, ASan and symbol-hiding builds of the shim)"
+pass "build: stress, faults, lifecycle, cancelleak, closehook, heldrx (+ TSan, ASan and symbol-hiding builds of the shim)"
 
 # kv FILE KEY: the value of KEY=VALUE in the program's summary line
 kv() {
@@ -387,6 +388,143 @@ for fc in plain:ok deladdr:EINVAL cancel:cancelled close:recv-failed; do
 	fds_same "$out"
 	case_end "$out" "$log" || :
 done
+
+########################################################################
+# Held requests, receive side (tests/heldrx; DADSHIM_NODAD=0: tentative)
+########################################################################
+# heldrx NAME MODE ADDR [shim|plain|trace]: sets out (and tr)
+heldrx() {
+	out=$T_TMP/$1.out
+	tr=$T_TMP/$1.tr
+	rc=0
+	case ${4:-shim} in
+	plain) in_ns "$B/heldrx" "$2" "$IF1" "$3" >"$out" 2>&1 || rc=$? ;;
+	shim) with_shim DADSHIM_NODAD=0 "$B/heldrx" "$2" "$IF1" "$3" >"$out" 2>&1 || rc=$? ;;
+	trace) shim_trace "$tr" DADSHIM_NODAD=0 -- "$B/heldrx" "$2" "$IF1" "$3" \
+		>"$out" 2>&1 || rc=$? ;;
+	esac
+	ran "$rc"
+	[ "$rc" -eq 0 ] || err "heldrx exited $rc"
+}
+
+# The two routes of sameseq: 84 bytes (fd00:e1::/64) and 92 (fd00:e2::/64,
+# with RTA_PRIORITY); of samelen: 84 and 84 (fd00:e3::/64, fd00:e4::/64).
+for m in sameseq sameseq-poll samelen samelen-poll; do
+	case $m in
+	sameseq*) d1=fd00:e1::/64 d2=fd00:e2::/64 l2=92 ;;
+	*) d1=fd00:e3::/64 d2=fd00:e4::/64 l2=84 ;;
+	esac
+	how="a blocking recv"
+	[ "${m%-poll}" = "$m" ] || how="poll + recv(MSG_DONTWAIT)"
+	setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+	case_begin "held $m: two different routes with seq 0, source tentative, read with $how: both retried and installed, two answers, each its own, in order"
+	heldrx "h-$m-a" "$m" fd00:ee::1 plain
+	expect "$out" answers 2
+	expect "$out" a1 84:-22
+	expect "$out" a2 "$l2:-22"
+	base=$(cat "$out")
+	setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+	heldrx "h-$m" "$m" fd00:ee::2 trace
+	expect "$out" answers 2
+	expect "$out" a1 84:0
+	expect "$out" a2 "$l2:0"
+	expect "$out" extra EAGAIN
+	expect "$out" errno_kept 1
+	# Without the shim the first read returns the first EINVAL; with it,
+	# that read may find both EINVALs taken and nothing else: once.
+	n=$(kv "$out" spurious)
+	[ "${n:-9}" -le 1 ] || err "poll() woke $n times for nothing"
+	n=$(sends_of "$tr" RTM_NEWROUTE | grep -c 'nlmsg_seq=0,') || :
+	[ "$n" -eq 4 ] || err "$n RTM_NEWROUTE with seq 0 crossed, not 4 (two sent, two sent again)"
+	in_table 232 "$d1" || err "$d1 not in table 232"
+	in_table 232 "$d2" || err "$d2 not in table 232"
+	note "without the shim: $base"
+	case_end "$out" || :
+done
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "held dontwait: recv(MSG_DONTWAIT) right after the EINVAL returns at once (EAGAIN); poll() later shows the answer to the resend; route installed"
+heldrx h-dw-a dontwait fd00:ee::3 plain
+expect "$out" first 84:-22
+base=$(cat "$out")
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+heldrx h-dw dontwait fd00:ee::4 trace
+expect "$out" first EAGAIN
+expect "$out" answers 1
+expect "$out" a1 84:0
+expect "$out" extra EAGAIN
+expect "$out" errno_kept 1
+expect "$out" spurious 0
+in_table 232 fd00:e5::/64 || err "route not in table 232"
+check_retried "$tr"
+note "without the shim: $base"
+case_end "$out" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "held nonblock: the same on an O_NONBLOCK socket, recv() without flags"
+heldrx h-nb nonblock fd00:ee::5
+expect "$out" first EAGAIN
+expect "$out" answers 1
+expect "$out" a1 84:0
+expect "$out" extra EAGAIN
+expect "$out" spurious 0
+in_table 232 fd00:e5::/64 || err "route not in table 232"
+case_end "$out" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "held dontwait-next: recv(MSG_DONTWAIT) after the EINVAL returns the next datagram (an RTM_GETLINK's answer), then the route's ack"
+heldrx h-dwn dontwait-next fd00:ee::6
+expect "$out" first type:16
+expect "$out" answers 2
+expect "$out" a2 84:0
+expect "$out" extra EAGAIN
+in_table 232 fd00:e5::/64 || err "route not in table 232"
+case_end "$out" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "held dontwait-close: the socket closed while a helper waits: no resend, a new socket on the number gets its own answer, every descriptor of the shim gone"
+heldrx h-dwc dontwait-close fd00:ee::b
+expect "$out" first EAGAIN
+expect "$out" answers 1
+expect "$out" a1 type:16
+expect "$out" extra fds_back=1
+! in_table 232 fd00:e8::/64 || err "the route was added for a socket that was closed"
+! grep -q 'retry: ok' "$out" || err "the shim logged a retry"
+case_end "$out" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "held groups/write: the resend goes to the address the caller used (nl_groups kept; none after write())"
+heldrx h-gr groups fd00:ee::7 trace
+expect "$out" answers 1
+expect "$out" a1 84:0
+n=$(sends_of "$tr" RTM_NEWROUTE | grep -Ec 'nl_groups=(0x)?0*400}') || :
+[ "$n" -eq 2 ] || err "$n RTM_NEWROUTE sent to nl_groups=0x400, not 2 (the caller's and the resend)"
+in_table 232 fd00:e6::/64 || err "route not in table 232 (groups)"
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+heldrx h-wr write fd00:ee::8 trace
+expect "$out" answers 1
+expect "$out" a1 84:0
+n=$(sends_of "$tr" RTM_NEWROUTE | grep -c ', NULL, 0) = 84$') || :
+[ "$n" -eq 1 ] || err "the resend after write() was not sent without an address ($n)"
+in_table 232 fd00:e6::/64 || err "route not in table 232 (write)"
+case_end "$out" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "held errno: a successful blocking recv on a held socket that started empty leaves errno as it was"
+heldrx h-errno errno fd00:ee::9
+expect "$out" answers 1
+expect "$out" errno_kept 1
+case_end "$out" || :
+
+setup_pair || { fail reliability "namespace setup failed"; exit 1; }
+case_begin "held loglock: the shim's lock is not held across a log line (stderr a full pipe): another thread's receive on a held socket gets through"
+out=$T_TMP/h-loglock.out
+rc=0
+with_shim DADSHIM_NODAD=0 DADSHIM_LOG=3 "$B/heldrx" loglock "$IF1" fd00:ee::a >"$out" 2>/dev/null || rc=$?
+ran "$rc"
+[ "$rc" -eq 0 ] || err "heldrx exited $rc"
+grep -q 'extra=b_done=1 ' "$out" || err "the receive was blocked behind the log line"
+case_end "$out" || :
 
 ########################################################################
 # Descriptor lifecycle

@@ -417,6 +417,48 @@ static void test_replies(void)
 	CHECK(reply_head_parse(buf, REPLY_HEAD_LEN, n, &rh) == 0, "not NLMSG_ERROR");
 }
 
+/* Which request a reply answers: the header the kernel echoes. */
+static void test_reply_match(void)
+{
+	unsigned char req[80], other[80], buf[256];
+	struct reply_head rh;
+	uint32_t v;
+	size_t n;
+
+	unhex(route_hex, req);
+	n = make_error(buf, req, 76, -EINVAL);
+	CHECK(reply_head_parse(buf, REPLY_HEAD_LEN, n, &rh) == 1 && rh.orig_len == 76 &&
+	      rh.orig_flags == 0x605 && rh.orig_pid == 0xc41,
+	      "echoed header: len %u flags %#x pid %#x", rh.orig_len, rh.orig_flags, rh.orig_pid);
+	CHECK(reply_answers(&rh, req) == 1, "the EINVAL answers its request");
+	n = make_error(buf, req, 76, 0);
+	CHECK(reply_head_parse(buf, REPLY_HEAD_LEN, n, &rh) == 1 && reply_answers(&rh, req) == 1,
+	      "an ack (header only echoed) answers its request");
+	/* The same seq, another request: each field of the echo counts. */
+	memcpy(other + 1, req, 76);
+	CHECK(reply_answers(&rh, other + 1) == 1, "unaligned copy of the same header");
+	v = 80;
+	memcpy(other + 1, &v, 4);	/* nlmsg_len, unaligned */
+	CHECK(reply_answers(&rh, other + 1) == 0, "same seq, another length");
+	memcpy(other + 1, req, 76);
+	other[1 + 6] ^= 0x04;	/* nlmsg_flags: NLM_F_ACK... another flag */
+	CHECK(reply_answers(&rh, other + 1) == 0, "same seq, other flags");
+	memcpy(other + 1, req, 76);
+	other[1 + 12] ^= 1;	/* nlmsg_pid */
+	CHECK(reply_answers(&rh, other + 1) == 0, "same seq, another port id");
+	memcpy(other + 1, req, 76);
+	other[1 + 4] = RTM_DELROUTE;
+	CHECK(reply_answers(&rh, other + 1) == 0, "same seq, another type");
+	memcpy(other + 1, req, 76);
+	other[1 + 8] ^= 1;
+	CHECK(reply_answers(&rh, other + 1) == 0, "another seq");
+	/* Only the header counts: a different body with the same header
+	 * cannot be told apart (answered in send order instead). */
+	memcpy(other + 1, req, 76);
+	other[1 + 60] ^= 0xff;
+	CHECK(reply_answers(&rh, other + 1) == 1, "same header, other body: same echo");
+}
+
 /* An address notification as the kernel sends it. */
 static size_t make_notify(unsigned char *buf, uint16_t type, const char *addr,
 			  uint32_t ifindex, uint32_t flags, int with_attr)
@@ -604,6 +646,7 @@ int main(void)
 	test_malformed();
 	test_several();
 	test_replies();
+	test_reply_match();
 	test_events();
 	test_track();
 	test_settings();

@@ -10,7 +10,8 @@
  *   (framed as oracle.h says, so nlmsg_len is inside the datagram), of
  *   type NLMSG_ERROR, long enough for struct nlmsgerr, whose embedded
  *   request header carries the same seq;
- * - then seq, error and the request's type are those bytes;
+ * - then seq, error and the request's header (length, type, flags, port
+ *   id) are those bytes, and reply_answers() matches that header;
  * - the answer is the same whether the parse sees 36 bytes or all;
  * - fewer bytes than the head, or "have" beyond "total": refused;
  * - nothing outside the peeked bytes is read. */
@@ -40,6 +41,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		INVARIANT(rh.seq == o_u32(data + 8), "seq");
 		INVARIANT(rh.error == (int)o_u32(data + 16), "error");
 		INVARIANT(rh.orig_type == o_u16(data + 24), "orig_type");
+		INVARIANT(rh.orig_len == o_u32(data + 20) && rh.orig_flags == o_u16(data + 26) &&
+			  rh.orig_pid == o_u32(data + 32), "echoed header");
+		/* The echoed header answers exactly a request with that header. */
+		INVARIANT(reply_answers(&rh, data + 20) == 1, "its own echo does not match");
 	}
 	INVARIANT(reply_head_parse(all, size, size, &rh2) == r,
 		  "the whole datagram parses differently from its head");
