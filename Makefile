@@ -40,7 +40,7 @@ HARDEN    := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 TEST_BINS := tests/unit_core tests/charon551 tests/charon551_fortify \
              tests/mnlclient tests/passthru
 
-.PHONY: all check check-unit check-netns check-ike check-deploy check-systemd lint demo \
+.PHONY: all check check-unit check-netns check-ike check-deploy check-ansible check-systemd lint demo \
         install uninstall deb fuzz bench deps clean
 
 all: $(LIB)
@@ -85,6 +85,10 @@ check-ike: deps all tests/charon551
 check-deploy: deps all
 	sh tests/deploy/run.sh
 
+# The rollout playbook against this machine (-c local); builds the .deb.
+check-ansible: deps all
+	sh tests/ansible/run.sh
+
 # The .deb under a real systemd, booted in a container (builds its root once).
 check-systemd: deps all
 	sh tests/systemd/run.sh
@@ -101,7 +105,7 @@ demo:
 install: all
 	$(INSTALL) -d $(DESTDIR)$(SHIMDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	$(INSTALL) -m 0644 $(LIB) $(DESTDIR)$(SHIMDIR)/libdadshim.so
-	for s in dadshim-enable dadshim-doctor; do \
+	for s in dadshim dadshim-enable dadshim-doctor; do \
 	    sed -e 's|@DADSHIM_LIB@|$(SHIMDIR)/libdadshim.so|g' \
 	        -e 's|@DADSHIM_VERSION@|$(VERSION)|g' scripts/$$s \
 	        >$(DESTDIR)$(SBINDIR)/$$s.tmp && \
@@ -117,7 +121,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(SHIMDIR)/libdadshim.so
-	rm -f $(DESTDIR)$(SBINDIR)/dadshim-enable $(DESTDIR)$(SBINDIR)/dadshim-doctor
+	rm -f $(DESTDIR)$(SBINDIR)/dadshim $(DESTDIR)$(SBINDIR)/dadshim-enable $(DESTDIR)$(SBINDIR)/dadshim-doctor
 	rm -f $(DESTDIR)$(MANDIR)/man8/dadshim.8 $(DESTDIR)$(MANDIR)/man8/dadshim-enable.8 \
 	      $(DESTDIR)$(MANDIR)/man8/dadshim-doctor.8
 	-rmdir $(DESTDIR)$(SHIMDIR) 2>/dev/null

@@ -42,7 +42,6 @@ if cc -std=gnu99 -pedantic -Wall -Wextra -Werror -fPIC -D_GNU_SOURCE \
 else
 	cat "$tmp/err"; echo "FAIL: gnu99 -pedantic"; fail=1
 fi
-rm -rf "$tmp"
 
 # A preloaded library's global symbols replace the host program's own:
 # exactly the wrapped libc functions may be exported, nothing else.
@@ -60,4 +59,15 @@ if [ -f "$lib" ]; then
 else
 	echo "FAIL: $lib not built (run make)"; fail=1
 fi
+# The rollout playbook: Debian's ansible-lint, offline, production profile.
+if command -v ansible-lint >/dev/null 2>&1; then
+	if ANSIBLE_HOME=$tmp ansible-lint --offline --nocolor -p scripts/ansible/dadshim.yml >"$tmp/al" 2>&1; then
+		echo "PASS: ansible-lint (scripts/ansible, $(sed -n 's/.*Passed with \([a-z]*\) profile.*/\1/p' "$tmp/al") profile)"
+	else
+		cat "$tmp/al"; echo "FAIL: ansible-lint (findings above)"; fail=1
+	fi
+else
+	echo "FAIL: ansible-lint is missing (run sh scripts/deps.sh)"; fail=1
+fi
+rm -rf "$tmp"
 exit $fail

@@ -55,6 +55,7 @@ suite sanitize sh tests/sanitize.sh
 suite badinput sh tests/badinput.sh
 suite reliability sh tests/reliability.sh
 suite deploy sh tests/deploy/run.sh
+suite ansible sh tests/ansible/run.sh
 suite systemd sh tests/systemd/run.sh
 suite ike sh tests/ike/run.sh
 

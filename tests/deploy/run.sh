@@ -135,13 +135,13 @@ t_install() {
 	ma=$(${CC:-cc} -print-multiarch 2>/dev/null || true)
 	lib=/usr/lib${ma:+/$ma}/dadshim/libdadshim.so
 	ok=1
-	for f in "$lib" /usr/sbin/dadshim-enable /usr/sbin/dadshim-doctor /usr/share/man/man8/dadshim.8; do
+	for f in "$lib" /usr/sbin/dadshim /usr/sbin/dadshim-enable /usr/sbin/dadshim-doctor /usr/share/man/man8/dadshim.8; do
 		[ -f "$root$f" ] || { fail install-destdir "$f not installed under DESTDIR"; ok=0; }
 	done
 	[ $ok = 1 ] || return
 	if cmp -s "$SHIM" "$root$lib" && [ -x "$root/usr/sbin/dadshim-doctor" ] &&
-		grep -qF "LIB='$lib'" "$root/usr/sbin/dadshim-enable" &&
-		! grep -q '@DADSHIM_' "$root/usr/sbin/dadshim-enable" "$root/usr/sbin/dadshim-doctor" "$root/usr/share/man/man8/dadshim.8"; then
+		grep -qF "LIB='$lib'" "$root/usr/sbin/dadshim-enable" && grep -qF "LIB='$lib'" "$root/usr/sbin/dadshim" &&
+		! grep -q '@DADSHIM_' "$root/usr/sbin/dadshim" "$root/usr/sbin/dadshim-enable" "$root/usr/sbin/dadshim-doctor" "$root/usr/share/man/man8/dadshim.8"; then
 		pass "install-destdir (library at $lib, scripts and man page know that path)"
 	else
 		fail install-destdir "installed files differ from the build or keep @placeholders@"
@@ -259,7 +259,7 @@ t_deb() {
 	fi
 	dpkg-query -L dadshim >"$TMP/files"
 	ok=1
-	for f in "$lib" /usr/sbin/dadshim-enable /usr/sbin/dadshim-doctor /usr/share/man/man8/dadshim.8.gz \
+	for f in "$lib" /usr/sbin/dadshim /usr/sbin/dadshim-enable /usr/sbin/dadshim-doctor /usr/share/man/man8/dadshim.8.gz \
 		/usr/share/doc/dadshim/copyright /usr/share/doc/dadshim/changelog.gz; do
 		if ! grep -qx "$f" "$TMP/files" || [ ! -e "$f" ]; then fail deb-files "$f missing"; ok=0; fi
 	done
@@ -269,9 +269,10 @@ t_deb() {
 			fail deb-files "$d missing or wrong"; ok=0
 		fi
 	done
-	[ $ok = 1 ] && pass "deb-files (library, scripts, man page, docs, 4 drop-ins)"
-	if grep -q 'restart' "$TMP/dpkgi.out"; then
-		pass "deb-postinst-hint (postinst says to restart strongSwan)"
+	[ $ok = 1 ] && pass "deb-files (library, launcher, scripts, man page, docs, 4 drop-ins)"
+	# This machine's units (5.9.8): strongswan.service is charon-systemd.
+	if grep -qF 'dadshim: To load dadshim, restart strongSwan when its tunnels may drop: systemctl restart UNIT, where UNIT is the one in use of strongswan.service (charon-systemd), strongswan-starter.service (starter).' "$TMP/dpkgi.out"; then
+		pass "deb-postinst-hint (postinst names this host's units: strongswan.service (charon-systemd), strongswan-starter.service (starter))"
 	else
 		fail deb-postinst-hint "no restart hint in: $(tail -n 3 "$TMP/dpkgi.out")"
 	fi
@@ -694,8 +695,177 @@ EOF
 	fi
 }
 
+# ---------------------------------------------------------------------------
+# The launcher: `dadshim ip -6 addr add` in a namespace with DAD on.  The
+# kernel judges: the same command without the launcher leaves a tentative
+# address, with it a nodad one; --no-nodad reaches the shim.
+LAUNCHER=$TOP/scripts/dadshim
+t_launcher() {
+	ns=${ID}l
+	ip netns add "$ns" && NSLIST="$NSLIST $ns"
+	ip -n "$ns" link add "${ID}p" type veth peer name "${ID}q"
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link set "${ID}p" up
+	ip -n "$ns" link set "${ID}q" up
+	ip netns exec "$ns" sh -c "echo 1 >/proc/sys/net/ipv6/conf/${ID}p/accept_dad"
+	ip netns exec "$ns" sh -c "echo 1 >/proc/sys/net/ipv6/conf/${ID}p/dad_transmits"
+	# DAD then lasts 5 s or more: time enough to read the kernel's state.
+	ip netns exec "$ns" sh -c "echo 5000 >/proc/sys/net/ipv6/neigh/${ID}p/retrans_time_ms"
+	rc0=0 rc1=0 rc2=0
+	ip netns exec "$ns" ip -6 addr add 2001:db8:1a::1/128 dev "${ID}p" || rc0=$?
+	ip netns exec "$ns" "$LAUNCHER" --log stderr ip -6 addr add 2001:db8:1a::2/128 dev "${ID}p" 2>"$TMP/l.err" || rc1=$?
+	ip netns exec "$ns" "$LAUNCHER" --no-nodad --log stderr ip -6 addr add 2001:db8:1a::3/128 dev "${ID}p" 2>"$TMP/l3.err" || rc2=$?
+	ip -n "$ns" -6 -o addr show dev "${ID}p" >"$TMP/l.addr"
+	a1=$(grep ' 2001:db8:1a::1/128 ' "$TMP/l.addr" || true)
+	a2=$(grep ' 2001:db8:1a::2/128 ' "$TMP/l.addr" || true)
+	a3=$(grep ' 2001:db8:1a::3/128 ' "$TMP/l.addr" || true)
+	if [ "$rc0$rc1$rc2" = 000 ] &&
+		printf '%s' "$a1" | grep -q tentative && ! printf '%s' "$a1" | grep -q nodad &&
+		printf '%s' "$a2" | grep -q nodad && ! printf '%s' "$a2" | grep -q tentative &&
+		grep -q 'ip: NODAD set on 2001:db8:1a::2/128' "$TMP/l.err"; then
+		pass "launcher-nodad (kernel: plain ip leaves 2001:db8:1a::1 tentative; 'dadshim ip -6 addr add' leaves 2001:db8:1a::2 nodad)"
+	else
+		fail launcher-nodad "rc=$rc0/$rc1/$rc2 plain='$a1' launcher='$a2' log=$(head -n 2 "$TMP/l.err")"
+	fi
+	if printf '%s' "$a3" | grep -q tentative && ! printf '%s' "$a3" | grep -q nodad && ! grep -q 'NODAD set' "$TMP/l3.err"; then
+		pass "launcher-option (--no-nodad reaches the shim: the kernel runs DAD on 2001:db8:1a::3)"
+	else
+		fail launcher-option "'$a3' $(head -n 2 "$TMP/l3.err")"
+	fi
+	ip netns del "$ns"
+
+	# Options reach the environment, as the shim reads them.
+	got=$("$LAUNCHER" --no-nodad --no-retry --wait-ms 0250 --log-level 3 --log stderr env 2>/dev/null |
+		grep '^DADSHIM_' | LC_ALL=C sort | tr '\n' ' ')
+	if [ "$got" = 'DADSHIM_LOG=3 DADSHIM_LOG_TARGET=stderr DADSHIM_NODAD=0 DADSHIM_RETRY=0 DADSHIM_WAIT_MS=250 ' ]; then
+		pass "launcher-env (--no-nodad --no-retry --wait-ms 0250 --log-level 3 --log stderr: $got)"
+	else
+		fail launcher-env "$got"
+	fi
+	# Appended to an existing LD_PRELOAD: both libraries are mapped.
+	other=$(ldconfig -p | awk '$1 == "libmnl.so.0" { print $NF; exit }')
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	maps=$(LD_PRELOAD="$other" "$LAUNCHER" sh -c 'echo "LD_PRELOAD=$LD_PRELOAD"; cat /proc/$$/maps' 2>&1)
+	if printf '%s\n' "$maps" | grep -qx "LD_PRELOAD=$other:$SHIM" &&
+		printf '%s\n' "$maps" | grep -qF "$SHIM" && printf '%s\n' "$maps" | grep -q "$(basename "$other")"; then
+		pass "launcher-append (LD_PRELOAD=$other:$SHIM; ld.so maps both)"
+	else
+		fail launcher-append "$(printf '%s\n' "$maps" | grep -E 'LD_PRELOAD|dadshim|libmnl' | head -n 4 | tr '\n' ' ')"
+	fi
+	# One copy per process: an existing libdadshim.so is kept.
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	got=$(LD_PRELOAD="$SHIM" "$LAUNCHER" sh -c 'echo "$LD_PRELOAD"' 2>&1)
+	if [ "$got" = "$SHIM" ]; then
+		pass "launcher-once (an LD_PRELOAD that already has libdadshim.so is left as it is)"
+	else
+		fail launcher-once "$got"
+	fi
+	# Exit status passes through; the command replaces the launcher.
+	rc=0; "$LAUNCHER" sh -c 'exit 42' || rc=$?
+	# shellcheck disable=SC2016 # expanded by the inner shells
+	pids=$(sh -c 'echo $$; exec "$@"' sh "$LAUNCHER" sh -c 'echo $$' | sort -u | wc -l)
+	if [ $rc = 42 ] && [ "$pids" = 1 ]; then
+		pass "launcher-status (COMMAND's exit status 42 passes through; COMMAND runs in the launcher's process)"
+	else
+		fail launcher-status "rc=$rc, distinct pids=$pids"
+	fi
+	# Usage: help 0; no command, bad options, no library: 2 with a message.
+	rc=0; "$LAUNCHER" --help >"$TMP/lh.out" 2>&1 || rc=$?
+	if [ $rc = 0 ] && grep -q '^usage: dadshim \[OPTIONS\] \[--\] COMMAND' "$TMP/lh.out" &&
+		grep -q "strongSwan's units here: strongswan.service (charon-systemd, " "$TMP/lh.out"; then
+		pass "launcher-help (--help: usage, and this host's units, exit 0)"
+	else
+		fail launcher-help "rc=$rc $(head -n 3 "$TMP/lh.out")"
+	fi
+	ok=1 msgs=''
+	for args in '' '--bogus true' '--wait-ms 600001 true' '--wait-ms x true' '--log-level 4 true' \
+		'--log journal true' '--wait-ms' "--library $TMP/none/libdadshim.so true" '--library /a:b/libdadshim.so true'; do
+		rc=0
+		# shellcheck disable=SC2086 # each case is a list of words
+		"$LAUNCHER" $args >"$TMP/lu.out" 2>&1 || rc=$?
+		if [ $rc != 2 ] || ! grep -q '^dadshim: ' "$TMP/lu.out"; then
+			ok=0; msgs="$msgs [$args] rc=$rc $(head -n 1 "$TMP/lu.out")"
+		fi
+	done
+	rc=0; "$LAUNCHER" "dadshim-no-such-command-$$" >"$TMP/lu.out" 2>&1 || rc=$?
+	if [ $rc != 127 ] || ! grep -q 'command not found' "$TMP/lu.out"; then
+		ok=0; msgs="$msgs [unknown command] rc=$rc"
+	fi
+	if [ $ok = 1 ]; then
+		pass "launcher-usage (no command, bad options and values, a missing or unloadable library: exit 2 with a message; unknown command: 127)"
+	else
+		fail launcher-usage "$msgs"
+	fi
+}
+
+# ---------------------------------------------------------------------------
+# Unit names: before 5.8.0 (stretch) strongswan.service is the starter and
+# strongswan-swanctl.service charon-systemd; from 5.8.0 strongswan-starter
+# (alias ipsec) is the starter and strongswan.service charon-systemd (alias
+# strongswan-swanctl).  Both layouts, built from this machine's real unit
+# files, copied and renamed.
+t_units() {
+	real=/lib/systemd/system
+	for f in strongswan.service strongswan-starter.service; do
+		[ -f "$real/$f" ] || { fail units "$real/$f missing (strongswan-starter, charon-systemd)"; return; }
+	done
+	st=$TMP/stretch bw=$TMP/bookworm
+	mkdir -p "$st/lib/systemd/system" "$bw/lib/systemd/system" "$bw/etc/systemd/system"
+	cp "$real/strongswan-starter.service" "$st/lib/systemd/system/strongswan.service"
+	grep -v '^Alias=' "$real/strongswan.service" >"$st/lib/systemd/system/strongswan-swanctl.service"
+	cp "$real/strongswan.service" "$real/strongswan-starter.service" "$bw/lib/systemd/system/"
+	ln -s strongswan-starter.service "$bw/lib/systemd/system/ipsec.service"
+	ln -s /lib/systemd/system/strongswan.service "$bw/etc/systemd/system/strongswan-swanctl.service"
+	en=$TOP/scripts/dadshim-enable
+	for layout in stretch bookworm; do
+		case $layout in
+		stretch) r=$st want='strongswan.service starter unknown|strongswan-swanctl.service charon-systemd unknown|' ;;
+		*) r=$bw want='strongswan.service charon-systemd unknown|strongswan-starter.service starter unknown|' ;;
+		esac
+		got=$(sh "$en" --units --root "$r" | tr '\n' '|')
+		if [ "$got" = "$want" ]; then
+			pass "units-$layout (dadshim-enable --units: $got)"
+		else
+			fail "units-$layout" "got '$got', want '$want'"
+		fi
+		mkdir -p "$r/usr/lib/dadshim"
+		cp "$SHIM" "$r/usr/lib/dadshim/libdadshim.so"
+		sh "$en" --root "$r" --library /usr/lib/dadshim/libdadshim.so --no-sysvinit >"$TMP/u.out" 2>&1 || true
+		dj=$(sh "$DOCTOR" --json --units-root "$r" | jq -c '[.units[] | .name + " " + .role]')
+		case $layout in
+		stretch) wh='strongswan.service (starter), strongswan-swanctl.service (charon-systemd)'
+			wd='["strongswan.service starter","strongswan-swanctl.service charon-systemd"]' ;;
+		*) wh='strongswan.service (charon-systemd), strongswan-starter.service (starter)'
+			wd='["strongswan.service charon-systemd","strongswan-starter.service starter"]' ;;
+		esac
+		hint=bad
+		if grep -qF "where UNIT is the one in use of $wh." "$TMP/u.out"; then
+			hint=ok
+			# stretch has no strongswan-starter.service: never name it there
+			[ "$layout" != stretch ] || ! grep 'restart' "$TMP/u.out" | grep -q 'strongswan-starter' || hint=bad
+		fi
+		if [ $hint = ok ] && [ "$dj" = "$wd" ]; then
+			pass "units-$layout-hint (dadshim-enable names $wh; the doctor lists $dj)"
+		else
+			fail "units-$layout-hint" "enable: $(grep -i restart "$TMP/u.out" | tr '\n' ' ') doctor: $dj"
+		fi
+	done
+	# A masked unit is not there; an enabled alias is the same unit.
+	ln -s /dev/null "$st/etc/systemd/system/strongswan-swanctl.service" 2>/dev/null ||
+		{ mkdir -p "$st/etc/systemd/system"; ln -s /dev/null "$st/etc/systemd/system/strongswan-swanctl.service"; }
+	got=$(sh "$en" --units --root "$st" | tr '\n' '|')
+	if [ "$got" = 'strongswan.service starter unknown|' ]; then
+		pass "units-masked (a unit masked in /etc is left out)"
+	else
+		fail units-masked "$got"
+	fi
+	note "systemd is not PID 1 here: unit states read 'unknown'; systemctl is-active is exercised under a real systemd in tests/systemd"
+}
+
 t_stretch
 t_install
+t_launcher
+t_units
 t_deb
 t_doctor_dad
 t_doctor_ike

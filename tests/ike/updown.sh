@@ -7,8 +7,9 @@
 #
 # charon runs updown scripts with an environment of its own (PLUTO_* only),
 # so the service's LD_PRELOAD does not reach them.  The "plain" pair is what
-# users write; with SHIM given, a second pair runs `ip` with the shim
-# preloaded explicitly, which is how a script gets the fix.
+# users write; with SHIM given, a second pair runs `ip` through the dadshim
+# launcher (scripts/dadshim, preloading SHIM), which is how a script gets
+# the fix.
 set -eu
 out=$1
 dev=$2
@@ -25,21 +26,22 @@ up-client-v6 | up-host-v6) ;;
 *) exit 0 ;;
 esac
 
-pair() { # tag addr net [env assignments...]
+pair() { # tag addr net [command prefix...]
 	tag=$1 addr=$2 net=$3
 	shift 3
 	rc=0
-	env "$@" ip -6 addr add "$addr/128" dev "$dev" >>"$log" 2>&1 || rc=$?
+	"$@" ip -6 addr add "$addr/128" dev "$dev" >>"$log" 2>&1 || rc=$?
 	echo "${tag}_addr_add_rc=$rc" >>"$log"
 	rc=0
-	env "$@" ip -6 route add "$net" dev "$dev" src "$addr" >>"$log" 2>&1 || rc=$?
+	"$@" ip -6 route add "$net" dev "$dev" src "$addr" >>"$log" 2>&1 || rc=$?
 	echo "${tag}_route_add_rc=$rc" >>"$log"
 }
 
-pair plain 2001:db8:eeee::2 2001:db8:2::/64
+pair plain 2001:db8:eeee::2 2001:db8:2::/64 env
 if [ -n "$shim" ]; then
-	pair shim 2001:db8:eeee::3 2001:db8:3::/64 LD_PRELOAD="$shim" \
-		DADSHIM_LOG_TARGET=stderr DADSHIM_LOG=2
+	launcher=$(cd "$(dirname "$0")/../../scripts" && pwd)/dadshim
+	pair shim 2001:db8:eeee::3 2001:db8:3::/64 "$launcher" --library "$shim" \
+		--log stderr --log-level 2
 fi
 echo "updown_done" >>"$log"
 # Never fail the CHILD_SA because of the experiment.

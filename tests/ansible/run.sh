@@ -1,0 +1,277 @@
+#!/bin/sh
+# tests/ansible/run.sh: the rollout playbook (scripts/ansible/dadshim.yml)
+# against this machine with a local connection (make check-ansible):
+#  - make deb; install; a second run reports changed=0 and touches nothing;
+#  - the doctor's findings as the play records them are the doctor's own;
+#  - a problem the doctor reports fails the host (run inside a namespace
+#    with a dadfailed address), and a failed host stops the rollout;
+#  - dadshim_state=absent leaves no package, drop-in, mask or cached .deb;
+#  - dadshim_restart=true on a host whose PID 1 is not systemd fails clearly.
+# Every outcome is judged by dpkg-query and the file system, not by
+# Ansible's words alone.  The restart path under a real systemd is tested in
+# tests/systemd.  Prints PASS:/FAIL: lines; exits non-zero if anything failed.
+set -eu
+
+cd "$(dirname "$0")/../.."
+TOP=$(pwd)
+VERSION=$(sed -n 's/^VERSION *:= *//p' Makefile)
+PLAYBOOK=$TOP/scripts/ansible/dadshim.yml
+UNITS='strongswan.service strongswan-starter.service strongswan-swanctl.service ipsec.service'
+GUARD=600 # seconds: bound for one playbook run, never an assertion
+
+fails=0
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1 ($2)"; fails=$((fails + 1)); }
+note() { echo "  # $*"; }
+
+if [ "$(id -u)" != 0 ]; then
+	echo "FAIL: ansible (must run as root: it installs and removes a .deb)"
+	exit 1
+fi
+missing=''
+for t in ansible-playbook dpkg-query dpkg-deb jq ip timeout make; do
+	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
+done
+if [ -n "$missing" ]; then
+	echo "FAIL: ansible (missing:$missing; run sh scripts/deps.sh)"
+	exit 1
+fi
+installed() { dpkg-query -W -f '${Status}' dadshim 2>/dev/null | grep -q ' installed$'; }
+if installed; then
+	echo "FAIL: ansible (a dadshim package is already installed on this machine; not touching it)"
+	exit 1
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/dadshim-ansible.XXXXXX")
+NS=dsa$$
+DEB_INSTALLED=0
+cleanup() {
+	set +e
+	ip netns del "$NS" 2>/dev/null
+	if [ "$DEB_INSTALLED" = 1 ] || installed; then
+		echo "  # cleanup: purging the dadshim package this test installed"
+		dpkg --purge dadshim >/dev/null 2>&1
+	fi
+	rm -rf /var/cache/dadshim "$TMP"
+}
+trap cleanup EXIT
+trap 'echo "  # interrupted" >&2; exit 1' HUP INT TERM
+
+arch=$(dpkg --print-architecture)
+ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || ${CC:-cc} -print-multiarch)
+lib=/usr/lib/$ma/dadshim/libdadshim.so
+deb=$TOP/build/dadshim_${VERSION}_$arch.deb
+
+# Ansible's state stays in this run's directory; no colours in the logs.
+export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCAL_TEMP="$TMP/local" \
+	ANSIBLE_REMOTE_TEMP="$TMP/remote" ANSIBLE_HOME="$TMP/home" ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3
+inv=$TMP/inventory
+echo 'localhost ansible_connection=local' >"$inv"
+# play OUT [ARGS...]: run the playbook (as root here: no sudo); sets prc
+play() {
+	out=$1; shift
+	prc=0
+	timeout $GUARD ansible-playbook -i "$inv" "$PLAYBOOK" -e ansible_become=false "$@" >"$out" 2>&1 || prc=$?
+}
+# recap OUT HOST FIELD: a number from the PLAY RECAP line of HOST
+recap() {
+	sed -n "s/^$2 *: .* $3=\([0-9][0-9]*\).*/\1/p" "$1" | tail -n 1
+}
+summary() { # OUT: the recap line and the failing message, for a FAIL line
+	{ grep -E '^(fatal|failed):|"msg"' "$1" | head -n 3; grep -E '^[a-z0-9]+ *: ok=' "$1"; } | tr '\n' ' ' | cut -c 1-600
+}
+dropins_left() { # every dadshim drop-in or mask, package's or dadshim-enable's
+	for u in $UNITS; do
+		for d in /etc/systemd/system /lib/systemd/system /usr/lib/systemd/system; do
+			f=$d/$u.d/dadshim.conf
+			if [ -e "$f" ] || [ -L "$f" ]; then echo "$f"; fi
+		done
+	done
+}
+
+# ---------------------------------------------------------------------------
+t_build() {
+	rm -f "$deb"
+	if make -s deb >"$TMP/deb.out" 2>&1 && [ -f "$deb" ]; then
+		pass "ansible-deb (make deb built $(basename "$deb"))"
+	else
+		fail ansible-deb "$(tail -n 3 "$TMP/deb.out")"
+		return 1
+	fi
+	if timeout $GUARD ansible-playbook -i "$inv" "$PLAYBOOK" --syntax-check >"$TMP/syntax.out" 2>&1; then
+		pass "ansible-syntax (ansible-playbook --syntax-check, ansible-core $(ansible --version | sed -n '1s/.*core \([0-9.]*\).*/\1/p'))"
+	else
+		fail ansible-syntax "$(tail -n 5 "$TMP/syntax.out")"
+	fi
+}
+
+t_install() {
+	DEB_INSTALLED=1
+	play "$TMP/p1.out" -e dadshim_deb="$deb"
+	st=$(dpkg-query -W -f '${Status} ${Version}' dadshim 2>/dev/null || true)
+	ok=1
+	for f in "$lib" /usr/sbin/dadshim /usr/sbin/dadshim-enable /usr/sbin/dadshim-doctor; do
+		[ -f "$f" ] || ok=0
+	done
+	for u in $UNITS; do
+		grep -qx "Environment=LD_PRELOAD=$lib" "/lib/systemd/system/$u.d/dadshim.conf" 2>/dev/null || ok=0
+	done
+	if [ $prc = 0 ] && [ "$st" = "install ok installed $VERSION" ] && [ $ok = 1 ] &&
+		cmp -s "$deb" "/var/cache/dadshim/$(basename "$deb")" &&
+		[ "$(recap "$TMP/p1.out" localhost changed)" -gt 0 ] && [ "$(recap "$TMP/p1.out" localhost failed)" = 0 ]; then
+		pass "ansible-install (dpkg: '$st'; library, launcher, 4 drop-ins, cached .deb identical; recap changed=$(recap "$TMP/p1.out" localhost changed))"
+	else
+		fail ansible-install "rc=$prc dpkg='$st' files=$ok $(summary "$TMP/p1.out")"
+		return 1
+	fi
+	# The installed launcher finds the installed library.
+	if /usr/sbin/dadshim grep -qF "$lib" /proc/self/maps; then
+		pass "ansible-launcher-installed (/usr/sbin/dadshim preloads $lib)"
+	else
+		fail ansible-launcher-installed "$lib not mapped by /usr/sbin/dadshim"
+	fi
+}
+
+t_rerun() {
+	before=$(stat -c '%Z %i' "$lib" /usr/sbin/dadshim-doctor "/var/cache/dadshim/$(basename "$deb")" | tr '\n' ' ')
+	play "$TMP/p2.out" -e dadshim_deb="$deb"
+	after=$(stat -c '%Z %i' "$lib" /usr/sbin/dadshim-doctor "/var/cache/dadshim/$(basename "$deb")" | tr '\n' ' ')
+	ch=$(recap "$TMP/p2.out" localhost changed)
+	if [ $prc = 0 ] && [ "$ch" = 0 ] && [ "$(recap "$TMP/p2.out" localhost failed)" = 0 ] &&
+		[ "$before" = "$after" ] && installed; then
+		pass "ansible-idempotent (second run: recap changed=0; installed files and cached .deb not rewritten)"
+	else
+		fail ansible-idempotent "rc=$prc changed=$ch files before/after: $before / $after $(grep -E '^changed:' "$TMP/p2.out" | head -n 3 | tr '\n' ' ')"
+	fi
+}
+
+# The findings the play records are exactly what the doctor says on its own.
+t_doctor() {
+	ANSIBLE_STDOUT_CALLBACK=json play "$TMP/p3.json" -e dadshim_deb="$deb"
+	rc=0
+	/usr/sbin/dadshim-doctor --json >"$TMP/doctor.json" 2>"$TMP/doctor.err" || rc=$?
+	if ! jq -e . "$TMP/p3.json" >/dev/null 2>&1 || ! jq -e . "$TMP/doctor.json" >/dev/null 2>&1; then
+		fail ansible-doctor "no JSON: $(head -c 300 "$TMP/p3.json") $(head -c 300 "$TMP/doctor.err")"
+		return
+	fi
+	rec=$(jq -c '[.plays[].tasks[] | select(.task.name == "Record the doctor'"'"'s findings") | .hosts.localhost.ansible_facts.dadshim_doctor] | first' "$TMP/p3.json")
+	shown=$(jq -c '[.plays[].tasks[] | select(.task.name == "Show the doctor'"'"'s findings") | .hosts.localhost.msg] | first' "$TMP/p3.json")
+	want_ids=$(jq -c '[.findings[] | .level + " " + .id] | sort' "$TMP/doctor.json")
+	got_ids=$(printf '%s' "$rec" | jq -c '[.findings[] | .level + " " + .id] | sort' 2>/dev/null || echo none)
+	want_lines=$(jq -c '[.findings[] | .level + ": " + .message]' "$TMP/doctor.json")
+	units=$(printf '%s' "$rec" | jq -c '[.units[].name]' 2>/dev/null || echo none)
+	real_units=$(/usr/sbin/dadshim-enable --units | awk '{ print $1 }' | jq -R . | jq -sc .)
+	if [ $prc = 0 ] && [ "$got_ids" = "$want_ids" ] && [ "$shown" = "$want_lines" ] && [ "$units" = "$real_units" ] &&
+		[ "$(jq -r '.stats.localhost.changed' "$TMP/p3.json")" = 0 ] && [ "$rc" = 0 ]; then
+		pass "ansible-doctor (play records and shows the doctor's $(jq '.findings | length' "$TMP/doctor.json") findings, units $units; 0 problems, exit 0)"
+	else
+		fail ansible-doctor "rc=$prc doctor_rc=$rc got=$got_ids want=$want_ids shown=$(printf '%s' "$shown" | cut -c 1-200) units=$units/$real_units"
+	fi
+}
+
+# A problem the doctor reports fails the host: the same play in a network
+# namespace where the kernel marked an address dadfailed.
+t_problem() {
+	ip netns add "$NS"
+	ip -n "$NS" link add "${NS}a" type veth peer name "${NS}b"
+	ip -n "$NS" link set lo up
+	ip -n "$NS" link set "${NS}a" up
+	ip -n "$NS" link set "${NS}b" up
+	ip -n "$NS" addr add fd00:dad::1/64 dev "${NS}b" nodad
+	ip -n "$NS" addr add fd00:dad::1/64 dev "${NS}a"
+	i=0
+	until ip -n "$NS" -6 addr show dev "${NS}a" | grep -q dadfailed; do
+		i=$((i + 1)); [ $i -lt 600 ] || break; sleep 0.1
+	done
+	if ! ip -n "$NS" -6 addr show dev "${NS}a" | grep -q 'fd00:dad::1/64.*dadfailed'; then
+		fail ansible-doctor-problem "could not build a dadfailed address: $(ip -n "$NS" -6 -o addr | tr '\n' ';')"
+		return
+	fi
+	prc=0
+	timeout $GUARD ip netns exec "$NS" ansible-playbook -i "$inv" "$PLAYBOOK" -e ansible_become=false \
+		-e dadshim_deb="$deb" >"$TMP/p4.out" 2>&1 || prc=$?
+	if [ $prc != 0 ] && [ "$(recap "$TMP/p4.out" localhost failed)" = 1 ] &&
+		grep -q 'dadshim-doctor found 1 problem(s): fd00:dad::1/64 on '"${NS}a"' failed DAD' "$TMP/p4.out" &&
+		installed; then
+		pass "ansible-doctor-problem (dadfailed fd00:dad::1/64 in the host's namespace: the doctor's problem fails the host, rc=$prc)"
+	else
+		fail ansible-doctor-problem "rc=$prc $(summary "$TMP/p4.out")"
+	fi
+	ip netns del "$NS"
+}
+
+# PID 1 is not systemd here: a restart cannot be done, and the play says so.
+t_restart_here() {
+	if [ -d /run/systemd/system ]; then
+		note "systemd runs here: the restart path is left to tests/systemd"
+		return
+	fi
+	play "$TMP/p5.out" -e dadshim_deb="$deb" -e dadshim_restart=true
+	if [ $prc != 0 ] && grep -q 'dadshim_restart=true, but no strongSwan unit is running here' "$TMP/p5.out" && installed; then
+		pass "ansible-restart-nosystemd (PID 1 is $(cat /proc/1/comm): dadshim_restart=true fails the host: 'no strongSwan unit is running'; restart tested under systemd in tests/systemd)"
+	else
+		fail ansible-restart-nosystemd "rc=$prc $(summary "$TMP/p5.out")"
+	fi
+}
+
+t_absent() {
+	# What dadshim-enable writes into /etc (masks here) must go too.
+	/usr/sbin/dadshim-enable --disable --quiet >/dev/null 2>&1 || true
+	masks=$(find /etc/systemd/system -path '*.service.d/dadshim.conf' 2>/dev/null | wc -l)
+	play "$TMP/p6.out" -e dadshim_state=absent
+	st=$(dpkg-query -W -f '${Status}' dadshim 2>/dev/null || echo 'not known')
+	left=$(dropins_left)
+	for f in "$lib" "/usr/lib/$ma/dadshim" /usr/sbin/dadshim /usr/sbin/dadshim-enable /usr/sbin/dadshim-doctor /var/cache/dadshim; do
+		if [ -e "$f" ]; then left="$left $f"; fi
+	done
+	case $st in *not-installed*|'not known') gone=1 ;; *) gone=0 ;; esac
+	if [ $prc = 0 ] && [ $gone = 1 ] && [ -z "$left" ] && [ "$(recap "$TMP/p6.out" localhost changed)" -gt 0 ]; then
+		DEB_INSTALLED=0
+		pass "ansible-absent (dpkg: '$st'; no drop-in, none of dadshim-enable's $masks masks, no library, tools or cached .deb left)"
+	else
+		fail ansible-absent "rc=$prc dpkg='$st' left:$left $(summary "$TMP/p6.out")"
+	fi
+	play "$TMP/p7.out" -e dadshim_state=absent
+	if [ $prc = 0 ] && [ "$(recap "$TMP/p7.out" localhost changed)" = 0 ] && ! installed; then
+		pass "ansible-absent-idempotent (second absent run: recap changed=0)"
+	else
+		fail ansible-absent-idempotent "rc=$prc $(summary "$TMP/p7.out")"
+	fi
+}
+
+# One failed host stops the rollout: batches of one, the canary's package
+# path is wrong, and the next host must never be touched.
+t_batch_stop() {
+	cat >"$TMP/inv2" <<EOF
+[canary]
+canary1 ansible_connection=local dadshim_deb=$TMP/no-such/dadshim_${VERSION}_$arch.deb
+[rest]
+host2 ansible_connection=local dadshim_deb=$deb
+EOF
+	prc=0
+	timeout $GUARD ansible-playbook -i "$TMP/inv2" "$PLAYBOOK" -e ansible_become=false -e dadshim_serial=1 \
+		>"$TMP/p8.out" 2>&1 || prc=$?
+	if [ $prc != 0 ] && [ "$(recap "$TMP/p8.out" canary1 failed)" = 1 ] && ! grep -q '^host2 ' "$TMP/p8.out" &&
+		grep -q 'no such file on the controller' "$TMP/p8.out" && ! installed && [ ! -e /var/cache/dadshim ]; then
+		pass "ansible-batch-stop (canary1 failed in its batch of 1: host2 never ran, dpkg: not installed)"
+	else
+		fail ansible-batch-stop "rc=$prc installed=$(installed && echo yes || echo no) $(summary "$TMP/p8.out")"
+	fi
+}
+
+start=$(date +%s)
+if t_build && t_install; then
+	t_rerun
+	t_doctor
+	t_problem
+	t_restart_here
+	t_absent
+	t_batch_stop
+fi
+note "ansible suite: $(( $(date +%s) - start )) s"
+
+if [ "$fails" -gt 0 ]; then
+	echo "ansible: $fails failure(s)"
+	exit 1
+fi
+echo "ansible: all passed"
