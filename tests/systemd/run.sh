@@ -311,6 +311,41 @@ t_install() {
 	fi
 }
 
+# Unit names: what dadshim-enable --units and the doctor say against what
+# systemd says: every strongSwan unit this system loads under its own name
+# (aliases such as ipsec.service are the same unit), with its is-active state.
+# Once with the starter running, once with it stopped.
+oneline() { printf '%s\n' "$1" | paste -sd, -; }
+units_truth() {
+	# shellcheck disable=SC2016 # expanded by the container's shell
+	cx sh -c 'for u in $1; do
+			[ "$(systemctl show -p LoadState --value "$u")" = loaded ] || continue
+			[ "$(systemctl show -p Id --value "$u")" = "$u" ] || continue
+			echo "$u $(systemctl is-active "$u")"
+		done' sh "$UNITS" | sort
+}
+t_units() {
+	bad=''
+	for phase in running stopped; do
+		[ $phase = running ] || cx systemctl stop "$UNIT"
+		truth=$(units_truth)
+		said=$(cx dadshim-enable --units | awk '{ print $1, $3 }' | sort)
+		doc=$(cx dadshim-doctor --json | jq -r '.units[] | "\(.name) \(.state)"' | sort)
+		role=$(cx dadshim-enable --units | awk -v u="$UNIT" '$1 == u { print $2 }')
+		if [ -z "$truth" ] || [ "$said" != "$truth" ] || [ "$doc" != "$truth" ] || [ "$role" != starter ]; then
+			bad="$bad [$phase: systemd '$(oneline "$truth")', dadshim-enable '$(oneline "$said")' ($UNIT: '$role'), doctor '$(oneline "$doc")']"
+		fi
+		seen="$seen${seen:+; }$phase: $(oneline "$truth")"
+	done
+	cx systemctl start "$UNIT"
+	CHARON=$(charon_of_unit) || CHARON=''
+	if [ -z "$bad" ]; then
+		pass "units (dadshim-enable --units and the doctor name the units systemd loads, $UNIT as the starter, with systemctl is-active's state: $seen)"
+	else
+		fail units "$bad"
+	fi
+}
+
 # The shim logs "loaded: ..." at level 3 when a process starts.  An admin's
 # drop-in raises the level; the line must reach the journal from charon's pid
 # under ident dadshim, while charon keeps its own ident.
@@ -609,6 +644,8 @@ if ! boot; then
 fi
 t_boot
 if t_install; then
+	seen=''
+	t_units || true
 	t_journal || true
 	t_disable || true
 	t_enable || true
