@@ -9,6 +9,7 @@
 # systemctl's view of the unit, dpkg's database and the file system.
 #   boot       systemd is PID 1, the system is up, charon runs without the shim
 #   install    dpkg -i of the tree's .deb, restart: charon maps the shim
+#   units      dadshim-enable --units and the doctor against systemctl
 #   journal    the shim's lines reach the journal under ident dadshim
 #   disable    dadshim-enable --disable (its own daemon-reload), restart
 #   enable     dadshim-enable (its own daemon-reload), restart
@@ -642,22 +643,30 @@ if ! boot; then
 	echo "systemd: $fails failure(s)"
 	exit 1
 fi
-t_boot
-if t_install; then
-	seen=''
-	t_units || true
-	t_journal || true
-	t_disable || true
-	t_enable || true
+# timed FUNC: run one case, note how long it took (a figure, never asserted).
+timed() {
+	t=$(now)
+	rc=0; "$1" || rc=$?
+	TIMES="$TIMES ${1#t_} $(($(now) - t)) s,"
+	return $rc
+}
+TIMES=''
+seen=''
+timed t_boot
+if timed t_install; then
+	timed t_units || true
+	timed t_journal || true
+	timed t_disable || true
+	timed t_enable || true
 fi
 # dpkg must not be left half-way for the next case.
 if cx dpkg-query -W -f '${Status}' dadshim 2>/dev/null | grep -q installed; then
-	t_purge || true
+	timed t_purge || true
 fi
-t_upgrade || true
-t_ansible || true
+timed t_upgrade || true
+timed t_ansible || true
 teardown
-note "times: root $ROOT_BUILD_S, boot ${BOOT_S} s, whole suite $(($(now) - T0)) s"
+note "times: root $ROOT_BUILD_S, system up in ${BOOT_S} s; cases:$TIMES whole suite $(($(now) - T0)) s"
 
 if [ "$fails" -gt 0 ]; then
 	echo "systemd: $fails failure(s)"
