@@ -62,6 +62,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/dadshim-systemd.XXXXXX")
 NSPAWN=''   # host pid of systemd-nspawn
 CPID=''     # host pid of the container's systemd
 BUILDING='' # a root being built (removed if we stop half way)
+FORCED=0    # the container had to be killed
 teardown() {
 	[ -n "$NSPAWN" ] || return 0
 	# SIGTERM: nspawn asks the container's systemd to power off.
@@ -70,6 +71,7 @@ teardown() {
 	while kill -0 "$NSPAWN" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 	if kill -0 "$NSPAWN" 2>/dev/null; then
 		echo "  # teardown: the container did not power off within 30 s; killing it" >&2
+		FORCED=1
 		for p in $(descendants "$NSPAWN") "$NSPAWN"; do kill -KILL "$p" 2>/dev/null || true; done
 	fi
 	NSPAWN='' CPID=''
@@ -665,7 +667,16 @@ if cx dpkg-query -W -f '${Status}' dadshim 2>/dev/null | grep -q installed; then
 fi
 timed t_upgrade || true
 timed t_ansible || true
+# The container powers off and leaves nothing behind on the host.
+pidns=$(readlink "/proc/$CPID/ns/pid")
+t=$(now)
 teardown
+left=$(for d in /proc/[0-9]*; do [ "$(readlink "$d/ns/pid" 2>/dev/null)" = "$pidns" ] && echo "${d#/proc/}"; done; true)
+if [ -n "$pidns" ] && [ -z "$left" ] && [ "$FORCED" = 0 ]; then
+	pass "teardown (the container powered off in $(($(now) - t)) s; no process of it is left)"
+else
+	fail teardown "killed: $FORCED; processes of the container left: $left"
+fi
 note "times: root $ROOT_BUILD_S, system up in ${BOOT_S} s; cases:$TIMES whole suite $(($(now) - T0)) s"
 
 if [ "$fails" -gt 0 ]; then
