@@ -16,7 +16,9 @@
 #   purge      dpkg --purge: nothing left, and charon runs without the shim
 #   upgrade    the previous release's .deb (built from git), then this one
 #   ansible    the playbook inside the container (-c local), restart path
+#   teardown   the container powers off and leaves no process behind
 # Prints PASS:/FAIL: lines; exits non-zero if anything failed.  Needs root.
+# "run.sh --root-only" only builds (or finds) the cached root.
 # shellcheck disable=SC2016 # '${Status}' and the like are dpkg-query's and awk's
 set -eu
 
