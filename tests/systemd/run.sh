@@ -307,6 +307,14 @@ t_install() {
 		return 1
 	fi
 	pass "install-unit (dpkg: $st; systemd reloaded by the postinst: Environment=$envp from $drop)"
+	# The postinst names the unit that runs here, as systemd says.
+	hint=$(grep 'restart' "$TMP/install.out" | head -n 1)
+	if [ "$(cx systemctl is-active "$UNIT")" = active ] && printf '%s\n' "$hint" | grep -q "systemctl restart $UNIT" &&
+		! printf '%s\n' "$hint" | grep -Eq 'restart (strongswan|strongswan-swanctl|ipsec)\.service'; then
+		pass "install-hint (systemd runs $UNIT, and the postinst says: ${hint#dadshim: })"
+	else
+		fail install-hint "systemd: $UNIT $(cx systemctl is-active "$UNIT"); postinst: '$hint'"
+	fi
 	restart || { fail install-restart "$(cat "$TMP/why")"; return 1; }
 	starter=$(unit_prop MainPID)
 	if [ "$(shim_of "$CHARON")" = mapped ] && [ "$(preload_of "$CHARON")" = "$LIB" ] && [ "$(shim_of "$starter")" = mapped ]; then
