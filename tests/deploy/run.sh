@@ -270,9 +270,18 @@ t_deb() {
 		fi
 	done
 	[ $ok = 1 ] && pass "deb-files (library, launcher, scripts, man page, docs, 4 drop-ins)"
-	# This machine's units (5.9.8): strongswan.service is charon-systemd.
-	if grep -qF 'dadshim: To load dadshim, restart strongSwan when its tunnels may drop: systemctl restart UNIT, where UNIT is the one in use of strongswan.service (charon-systemd), strongswan-starter.service (starter).' "$TMP/dpkgi.out"; then
-		pass "deb-postinst-hint (postinst names this host's units: strongswan.service (charon-systemd), strongswan-starter.service (starter))"
+	# What restarts strongSwan on this machine: with systemd, the running
+	# unit by its name here (5.9.8: strongswan.service is charon-systemd);
+	# without, /etc/init.d/ipsec, which reads the export postinst wrote.
+	if [ -d /run/systemd/system ]; then
+		want='dadshim: To load dadshim, restart strongSwan when its tunnels may drop: systemctl restart '
+	elif [ -f /etc/init.d/ipsec ]; then
+		want='dadshim: To load dadshim, restart strongSwan when its tunnels may drop: /etc/init.d/ipsec restart (systemd is not running)'
+	else
+		want='dadshim: To load dadshim, restart strongSwan when its tunnels may drop: systemctl restart UNIT, where UNIT is the one in use of strongswan.service (charon-systemd), strongswan-starter.service (starter).'
+	fi
+	if grep -qF "$want" "$TMP/dpkgi.out"; then
+		pass "deb-postinst-hint (postinst says what restarts strongSwan here: '${want#*drop: }')"
 	else
 		fail deb-postinst-hint "no restart hint in: $(tail -n 3 "$TMP/dpkgi.out")"
 	fi
