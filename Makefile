@@ -2,7 +2,7 @@
 # `make` builds shim/libdadshim.so; `make check` runs every test (as root);
 # `make demo` shows the race without and with the shim.
 
-VERSION   := 1.0.0
+VERSION   := 1.1.0
 CC        ?= cc
 CFLAGS    ?= -O2 -g
 WARN      := -std=gnu99 -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes
@@ -40,7 +40,7 @@ HARDEN    := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 TEST_BINS := tests/unit_core tests/charon551 tests/charon551_fortify \
              tests/mnlclient tests/passthru tests/heldrx
 
-.PHONY: all check check-unit check-netns check-ike check-deploy check-ansible lint demo \
+.PHONY: all check check-unit check-netns check-ike check-deploy check-ansible check-systemd lint demo \
         install uninstall deb fuzz bench deps clean
 
 all: $(LIB)
@@ -92,6 +92,10 @@ check-deploy: deps all
 # The rollout playbook against this machine (-c local); builds the .deb.
 check-ansible: deps all
 	sh tests/ansible/run.sh
+
+# The .deb under a real systemd, booted in a container (builds its root once).
+check-systemd: deps all
+	sh tests/systemd/run.sh
 
 lint: deps
 	sh scripts/lint.sh

@@ -58,6 +58,7 @@ suite badinput sh tests/badinput.sh
 suite reliability sh tests/reliability.sh
 suite deploy sh tests/deploy/run.sh
 suite ansible sh tests/ansible/run.sh
+suite systemd sh tests/systemd/run.sh
 suite ike sh tests/ike/run.sh
 
 echo "$passed passed, $failed failed"
