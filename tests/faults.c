@@ -102,16 +102,6 @@ static void route_msg(struct msg *m, unsigned index, const struct in6_addr *src,
 	route6_body(m, src, dst_byte, index, TABLE);
 }
 
-static int nl_open(void)
-{
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die("faults: netlink socket");
-	return fd;
-}
-
 static void nl_send(int fd, struct msg *m)
 {
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
@@ -203,23 +193,6 @@ static int wait_seen(void)
 		sleep_ms(5);
 	}
 	return 0;
-}
-
-/* Whether thread @tid is blocked in system call @nr. */
-static int in_syscall(pid_t tid, long nr)
-{
-	char path[64], line[64];
-	FILE *f;
-	long got = -2;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fgets(line, sizeof(line), f))
-		got = strtol(line, NULL, 10);
-	fclose(f);
-	return got == nr;
 }
 
 static void on_usr1(int sig)

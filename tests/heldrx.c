@@ -82,16 +82,6 @@ static void start(struct msg *m, uint16_t type, uint16_t flags, uint32_t seq)
 	m->h.nlmsg_seq = seq;
 }
 
-static int nl_open(void)
-{
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die("heldrx: netlink socket");
-	return fd;
-}
-
 static void nl_send(int fd, const struct msg *m, const struct sockaddr_nl *to)
 {
 	ssize_t n;
@@ -227,7 +217,6 @@ static void extra(int fd, char *out, size_t size)
 
 /* Sends an RTM_GETLINK on the socket once the main thread blocks in
  * recvfrom (seen in /proc), so that its receive starts on an empty queue. */
-static int in_syscall(pid_t tid, long nr);
 
 static void *kick(void *arg)
 {
@@ -240,22 +229,6 @@ static void *kick(void *arg)
 	getlink(&m, 77);
 	nl_send(sock, &m, &kernel);
 	return NULL;
-}
-
-static int in_syscall(pid_t tid, long nr)
-{
-	char path[64], line[64];
-	long got = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fgets(line, sizeof(line), f))
-		got = strtol(line, NULL, 10);
-	fclose(f);
-	return got == nr;
 }
 
 static volatile pid_t a_tid;

@@ -106,7 +106,9 @@ static void newroute(struct msg *m, const struct in6_addr *src, unsigned dst_byt
 	route6_body(m, src, dst_byte, ifindex, 231);
 }
 
-static int nl_open(void)
+/* Unbound, unlike nltest.h's nl_open(): the kernel picks the port at the
+ * first send, as for a client that never calls bind(). */
+static int nl_unbound(void)
 {
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 
@@ -208,7 +210,7 @@ static int case_reuse(const struct in6_addr *a1, const struct in6_addr *a2)
 	struct msg m;
 	int n, u, rx, n2, e1, e2, same;
 
-	n = nl_open();
+	n = nl_unbound();
 	newaddr(&m, a1, 0);
 	e1 = nl_do(n, &m);
 	close(n);
@@ -235,7 +237,7 @@ static int case_reuse(const struct in6_addr *a1, const struct in6_addr *a2)
 	same = same_bytes(u, rx, &m);
 	close(u);
 	close(rx);
-	n2 = nl_open();
+	n2 = nl_unbound();
 	newaddr(&m, a2, 0);
 	e2 = nl_do(n2, &m);
 	close(n2);
@@ -250,7 +252,7 @@ static int case_dup2(const struct in6_addr *a1, const struct in6_addr *a2)
 	int n, u, rx, other, orx, e1, e2, same, got_same = 0;
 	struct nlmsgerr fake;
 
-	n = nl_open();
+	n = nl_unbound();
 	newaddr(&m, a1, IFA_F_NODAD);
 	e1 = nl_do(n, &m);
 	/* A route the shim holds; its reply stays queued, unread. */
@@ -285,7 +287,7 @@ static int case_dup2(const struct in6_addr *a1, const struct in6_addr *a2)
 	/* A netlink socket dup2'ed over a UDP number. */
 	other = udp_pair(&orx);
 	{
-		int nl = nl_open();
+		int nl = nl_unbound();
 
 		if (dup2(nl, other) != other)
 			die("lifecycle: dup2");
@@ -310,9 +312,9 @@ static int case_closerange(const struct in6_addr *a1, const struct in6_addr *a2)
 	struct msg m, look;
 	char buf[512];
 
-	a = nl_open();
-	b = nl_open();
-	c = nl_open();
+	a = nl_unbound();
+	b = nl_unbound();
+	c = nl_unbound();
 	newaddr(&m, a1, IFA_F_NODAD);
 	e1 = nl_do(a, &m);
 	/* b has a route held, its reply unread. */
@@ -357,7 +359,7 @@ static int case_closerange(const struct in6_addr *a1, const struct in6_addr *a2)
 	/* libc's close_range(), which the shim wraps; then netlink again. */
 	if (close_range((unsigned)a, (unsigned)(sp[1] > c ? sp[1] : c), 0) < 0)
 		die("lifecycle: close_range()");
-	n = nl_open();
+	n = nl_unbound();
 	newaddr(&m, a2, 0);
 	e2 = nl_do(n, &m);
 	newroute(&m, a2, 0xd3);
@@ -391,7 +393,7 @@ static int case_exec(const char *self, const struct in6_addr *a)
 	pid_t pid;
 
 	ex_addr = *a;
-	ex_fd = nl_open();
+	ex_fd = nl_unbound();
 	newaddr(&m, a, 0);	/* tentative, unless the shim sets NODAD */
 	e = nl_do(ex_fd, &m);
 	base = count_fds();
@@ -488,7 +490,7 @@ static int case_fallback(const struct in6_addr *a1, const struct in6_addr *a2)
 	struct iovec iov;
 	struct msghdr mh;
 	struct msg m;
-	int fd = nl_open(), e1 = -1, e2 = -1, d, n_cf = 0, n_cr = 0;
+	int fd = nl_unbound(), e1 = -1, e2 = -1, d, n_cf = 0, n_cr = 0;
 	ssize_t n;
 
 	newaddr(&m, a1, 0);
@@ -541,7 +543,7 @@ static void race_reuse(int number)
 {
 	struct msg m;
 
-	race_fd = nl_open();
+	race_fd = nl_unbound();
 	if (race_fd != number)
 		fprintf(stderr, "lifecycle: number %d not reused (%d)\n", number, race_fd);
 	newroute(&m, &race_src, 0xe6);
@@ -557,7 +559,7 @@ static int case_closerace(const struct in6_addr *a1, const struct in6_addr *a2)
 
 	if (!hook)
 		die("lifecycle: closehook.so is not preloaded");
-	fd = nl_open();
+	fd = nl_unbound();
 	newaddr(&m, a1, 0);	/* tentative: DADSHIM_NODAD=0 */
 	e1 = nl_do(fd, &m);
 	race_src = *a1;
@@ -588,7 +590,7 @@ static int case_seccomp(const struct in6_addr *a1, const struct in6_addr *a2)
 	struct iovec iov;
 	struct msghdr mh;
 	struct msg m;
-	int fd = nl_open(), e1, e2, bad_errno, ok_errno;
+	int fd = nl_unbound(), e1, e2, bad_errno, ok_errno;
 	ssize_t n;
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
@@ -627,7 +629,7 @@ static struct msg fork_req;
 static int case_forkpid(const struct in6_addr *a1, const struct in6_addr *a2)
 {
 	struct msg m;
-	int fd = nl_open(), e1, status = 0;
+	int fd = nl_unbound(), e1, status = 0;
 	pid_t pid;
 
 	newaddr(&m, a1, 0);

@@ -1,5 +1,6 @@
 /* nltest.h - helpers shared by the C test programs (stress, faults,
- * lifecycle): a netlink request buffer, attributes, descriptor counts. */
+ * lifecycle, heldrx): a netlink request buffer, attributes, descriptor
+ * counts, a bound NETLINK_ROUTE socket, where a thread is blocked. */
 #ifndef DADSHIM_NLTEST_H
 #define DADSHIM_NLTEST_H
 
@@ -13,6 +14,8 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 
 /* One request: a header and room for its payload and attributes. */
 struct msg {
@@ -92,6 +95,35 @@ static inline void route6_body(struct msg *m, const struct in6_addr *src,
 	attr(m, RTA_PREFSRC, src, sizeof(*src));
 	attr(m, RTA_OIF, &index, sizeof(index));
 	attr(m, RTA_TABLE, &table, sizeof(table));
+}
+
+/* A NETLINK_ROUTE socket bound to a port the kernel picks; exits on
+ * failure. */
+static inline int nl_open(void)
+{
+	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+
+	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("netlink socket");
+	return s;
+}
+
+/* Whether thread @tid is blocked in system call @nr. */
+static inline int in_syscall(pid_t tid, long nr)
+{
+	char path[64], line[64];
+	FILE *f;
+	long got = -2;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fgets(line, sizeof(line), f))
+		got = strtol(line, NULL, 10);
+	fclose(f);
+	return got == nr;
 }
 
 #endif
