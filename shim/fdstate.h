@@ -80,8 +80,8 @@ int fd_classify(int fd);
  * whose answers the kernel still owes. */
 #define HELD_SENDS 32
 
-/* Where a held request stands.  What moves it (see README, "Held route
- * requests"):
+/* Where a held request stands.  What moves it, and who may (see
+ * shim/DESIGN.md, section 4):
  *   SENT      the caller sent it (once, or several times with identical
  *             bytes); no refusal of it met yet.
  *   WAITING   its EINVAL is at the head of the queue and blocking readers

@@ -14,8 +14,10 @@
 #include "compat.h"
 #include "fdstate.h"
 #include "log.h"
-#include "paths.h"
 #include "real.h"
+#include "receive.h"
+#include "send.h"
+#include "settings.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -23,6 +25,9 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
+/* Declared in settings.h.  Defined here, not in settings.c, which is part
+ * of the pure core (no global state): interpose.c's start-up, init(), is
+ * its only writer, once, before the descriptor table is published. */
 struct settings settings;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;

@@ -7,8 +7,7 @@
  * the shim, always delivers the datagram.  The only datagrams the shim
  * takes for itself are the EINVAL it replaces and EINVALs of earlier sends
  * of the same request that its resend made moot.  The states of a held
- * request and what moves them: fdstate.h and README ("Held route
- * requests"). */
+ * request, what moves them and who may: fdstate.h and shim/DESIGN.md. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,8 +23,9 @@
 #include "fdstate.h"
 #include "inspect.h"
 #include "log.h"
-#include "paths.h"
 #include "real.h"
+#include "receive.h"
+#include "settings.h"
 
 static ssize_t rx_real(int fd, const struct rxcall *c, int extra)
 {

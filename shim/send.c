@@ -13,9 +13,10 @@
 #include "fdstate.h"
 #include "inspect.h"
 #include "log.h"
-#include "paths.h"
 #include "real.h"
 #include "rewrite.h"
+#include "send.h"
+#include "settings.h"
 
 #define SITES 8		/* messages of one datagram described for the log */
 #define COPY_MAX 65536	/* larger datagrams pass untouched */
@@ -228,7 +229,7 @@ static void unhold(int fd, const struct plan *p, const struct flat *f)
 	state_unlock(cs);
 }
 
-/* See paths.h.  Reads the caller's memory only through the kernel: an
+/* See send.h.  Reads the caller's memory only through the kernel: an
  * entry it cannot read is "not wanted", and its own sendmsg() or
  * sendmmsg() then meets the kernel's EFAULT.  No lock. */
 int tx_wanted(const struct msghdr *m)
@@ -265,7 +266,7 @@ static void undo_send(void *arg)
 	free(u->f->heap);
 }
 
-/* See paths.h.  Returns what the kernel returned for the datagram sent
+/* See send.h.  Returns what the kernel returned for the datagram sent
  * (the caller's call, or its NODAD copy), with errno as that call left it
  * (errno is kept when the call succeeds).  Takes the lock only to hold or
  * drop route requests, never across the send, which is the caller's

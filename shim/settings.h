@@ -22,6 +22,10 @@ extern const char *const setting_names[SET_COUNT];
 
 #define SETTING_MSG_LEN 200
 
+/* The settings in force: defined in interpose.c, written once by its
+ * start-up (before any wrapper leaves its fast path), read-only after. */
+extern struct settings settings;
+
 /* Parses @values (what getenv() gave for setting_names[i], or NULL).  A
  * missing or empty value takes the default; an invalid one takes the
  * default too and gets a message naming the variable, the bad value and
