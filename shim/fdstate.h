@@ -60,17 +60,29 @@ static inline void fd_kind_set(int fd, int kind)
 		;
 }
 
+/* Maps the descriptor table (one byte per descriptor up to the hard
+ * RLIMIT_NOFILE, at least 65536, at most 2^24) and registers the fork
+ * handlers of the lock.  When mmap() fails, logs it and leaves the table
+ * empty (no fork handlers): the shim is then inactive, every wrapper
+ * calls libc.  May change errno
+ * (start-up restores it).  Called once, from start-up; no lock. */
 void fdstate_init(void);
 /* Makes the table visible to the wrappers' fast paths: the last step of
- * start-up. */
+ * start-up.  Keeps errno; no lock. */
 void fdstate_publish(void);
 
 /* Forgets what is known of descriptors [@lo, @hi] (closed, or replaced
- * by dup2()), leaving them @kind. */
+ * by dup2()), leaving them @kind; held requests of those numbers are
+ * dropped and their helpers detached from them (held_forget()).  Call it
+ * before the number goes back to the kernel.  Keeps errno.  Takes the
+ * lock, once per number in FD_ROUTE_HELD; must not be called with it
+ * held. */
 void fd_reset(unsigned lo, unsigned hi, int kind);
 
 /* Asks the kernel what @fd is (getsockopt SO_DOMAIN/SO_PROTOCOL) and
- * records it.  Returns the kind; FD_UNKNOWN when @fd is not open. */
+ * records it (an FD_ROUTE_HELD number that is still NETLINK_ROUTE keeps
+ * its held state).  Returns the kind; FD_UNKNOWN when @fd is not open,
+ * FD_OTHER on any other failure.  Keeps errno.  No lock. */
 int fd_classify(int fd);
 
 /* Route requests larger than this are sent, but not held: no retry.
@@ -120,15 +132,18 @@ struct held {
 };
 
 /* The lock for everything below, and for the receive path of descriptors
- * in FD_ROUTE_HELD.  Held only around non-blocking system calls, never
+ * in FD_ROUTE_HELD (rules: shim/DESIGN.md, section 5).  Held only around non-blocking system calls, never
  * across a log line or an allocation; cancellation is disabled while it
  * is held, so a cancelled thread cannot leave it locked.  state_unlock()
- * writes, after unlocking, the log line that fdstate deferred. */
+ * writes, after unlocking, the log line that fdstate deferred, then
+ * restores the cancel state saved in *@cancel_state by state_lock().  Not
+ * recursive.  Both keep errno. */
 void state_lock(int *cancel_state);
 void state_unlock(int cancel_state);
 
-/* All of these are called with the lock held, and neither block, log nor
- * allocate; they never change errno. */
+/* All of these (down to helper_next) are called with the lock held, and
+ * neither block, log nor allocate; they never change errno.  A line
+ * held_add() wants logged is deferred to state_unlock(). */
 
 /* Records one more send of the request @msg (@req->len bytes, described by
  * @req) on @fd to @to (NULL: no address).  Identical bytes on the same
@@ -155,9 +170,12 @@ void held_resend_mark(struct held *h);
 /* ... and that send failed: nothing owed for it; the entry GAVE_UP. */
 void held_resend_failed(struct held *h);
 /* A handle on @h that stays valid across an unlock, and back: NULL when
- * the entry has been dropped since (descriptor closed, evicted). */
+ * the entry has been dropped since (descriptor closed, evicted, or the
+ * slot reused: each use of a slot has a generation of its own). */
 uintptr_t held_ref(const struct held *h);
 struct held *held_deref(uintptr_t ref);
+/* Drops @h whatever its state (its slot becomes free), and returns its
+ * descriptor to FD_ROUTE when nothing else is held for it. */
 void held_drop(struct held *h);
 /* Forgets everything held for descriptors [@lo, @hi] (closed), and
  * detaches their helpers from those numbers. */

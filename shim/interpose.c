@@ -2,7 +2,15 @@
  *
  * Every wrapper first asks the descriptor table what the descriptor is.
  * For anything but a NETLINK_ROUTE socket it calls the real function at
- * once: no lock, no system call, no allocation. */
+ * once: no lock, no system call, no allocation.
+ *
+ * The contract of every exported function here is libc's: the same
+ * result, the same errno, the same blocking and cancellation behaviour as
+ * the real call, which it always makes (or, for sendmmsg on a NETLINK_ROUTE
+ * socket, makes as one sendmsg per entry).  The descriptor functions keep
+ * errno for their own work and take the lock only to forget held requests
+ * (fd_reset()); the send and receive functions take it as tx() and
+ * rx_held() say. */
 #undef _FORTIFY_SOURCE	/* we define read() & co; the inline checks must not */
 #include <errno.h>
 #include <pthread.h>
