@@ -109,7 +109,7 @@ int fd_classify(int fd);
 enum held_state { HELD_SENT, HELD_WAITING, HELD_DETACHED, HELD_RETRIED, HELD_GAVE_UP };
 
 /* A route request sent on a NETLINK_ROUTE socket and not yet answered. */
-struct held {
+struct held_req {
 	int used;
 	int fd;
 	enum held_state state;
@@ -152,7 +152,7 @@ void state_unlock(int cancel_state);
  * entry of its own, even with the same seq.  Returns the entry, or NULL
  * when it cannot be held (too large, table full of DETACHED entries,
  * too many retransmits): the request then simply goes out unheld. */
-struct held *held_add(int fd, const struct route_req *req, const void *msg,
+struct held_req *held_add(int fd, const struct route_req *req, const void *msg,
 		      const struct sockaddr_nl *to);
 /* The send of @msg just recorded on @fd failed: the kernel owes nothing
  * for it.  Forgets that send (the newest of the entry with these bytes). */
@@ -160,23 +160,23 @@ void held_unsend(int fd, const struct route_req *req, const void *msg);
 /* The entry that reply @rh answers on @fd: among entries whose request
  * header equals the echoed one, the one with the oldest send still owed
  * (the kernel answers in order).  Its sends[0] is the send answered. */
-struct held *held_match(int fd, const struct reply_head *rh);
+struct held_req *held_match(int fd, const struct reply_head *rh);
 /* The answer to @h's oldest owed send left the queue (taken by the caller
  * or dropped by the shim).  Drops @h once nothing is owed and no thread
  * acts on it (WAITING, DETACHED). */
-void held_answered(struct held *h);
+void held_answered(struct held_req *h);
 /* The shim is about to send @h again: one more answer owed, the newest. */
-void held_resend_mark(struct held *h);
+void held_resend_mark(struct held_req *h);
 /* ... and that send failed: nothing owed for it; the entry GAVE_UP. */
-void held_resend_failed(struct held *h);
+void held_resend_failed(struct held_req *h);
 /* A handle on @h that stays valid across an unlock, and back: NULL when
  * the entry has been dropped since (descriptor closed, evicted, or the
  * slot reused: each use of a slot has a generation of its own). */
-uintptr_t held_ref(const struct held *h);
-struct held *held_deref(uintptr_t ref);
+uintptr_t held_ref(const struct held_req *h);
+struct held_req *held_deref(uintptr_t ref);
 /* Drops @h whatever its state (its slot becomes free), and returns its
  * descriptor to FD_ROUTE when nothing else is held for it. */
-void held_drop(struct held *h);
+void held_drop(struct held_req *h);
 /* Forgets everything held for descriptors [@lo, @hi] (closed), and
  * detaches their helpers from those numbers. */
 void held_forget(unsigned lo, unsigned hi);
@@ -195,6 +195,6 @@ int helper_add(int fd, uint64_t sock);
 /* The next DETACHED entry helper @id must act on (claimed for it), or
  * NULL; with NULL the helper is unregistered in the same step, so that a
  * later refusal starts a new one. */
-struct held *helper_next(int id);
+struct held_req *helper_next(int id);
 
 #endif

@@ -267,7 +267,7 @@ static inline int fast(int fd)
 	return kind >= 0 && kind != FD_ROUTE_HELD;
 }
 
-static inline int held(int fd, int flags)
+static inline int rx_takes_held(int fd, int flags)
 {
 	return fd_kind(fd) == FD_ROUTE_HELD && !(flags & ~RX_FLAGS);
 }
@@ -281,7 +281,7 @@ SLOW ssize_t recv_slow(int fd, void *buf, size_t len, int flags)
 	struct rxcall c = { RX_RECVFROM, buf, len, flags, NULL, NULL, NULL, NULL };
 
 	ensure();
-	return held(fd, flags) ? rx_held(fd, &c) : real.recv(fd, buf, len, flags);
+	return rx_takes_held(fd, flags) ? rx_held(fd, &c) : real.recv(fd, buf, len, flags);
 }
 
 EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
@@ -297,7 +297,7 @@ SLOW ssize_t recvfrom_slow(int fd, void *buf, size_t len, int flags,
 	struct rxcall c = { RX_RECVFROM, buf, len, flags, from, fromlen, NULL, NULL };
 
 	ensure();
-	return held(fd, flags) ? rx_held(fd, &c)
+	return rx_takes_held(fd, flags) ? rx_held(fd, &c)
 			       : real.recvfrom(fd, buf, len, flags, from, fromlen);
 }
 
@@ -314,7 +314,7 @@ SLOW ssize_t recvmsg_slow(int fd, struct msghdr *msg, int flags)
 	struct rxcall c = { RX_RECVMSG, NULL, 0, flags, NULL, NULL, msg, NULL };
 
 	ensure();
-	return held(fd, flags) && msg ? rx_held(fd, &c) : real.recvmsg(fd, msg, flags);
+	return rx_takes_held(fd, flags) && msg ? rx_held(fd, &c) : real.recvmsg(fd, msg, flags);
 }
 
 EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
@@ -332,7 +332,7 @@ SLOW int recvmmsg_slow(int fd, struct mmsghdr *vec, unsigned vlen, int flags,
 	ensure();
 	/* MSG_WAITFORONE only matters after the first datagram, and the held
 	 * path returns one datagram per call. */
-	if (held(fd, flags & ~MSG_WAITFORONE) && vec && vlen)
+	if (rx_takes_held(fd, flags & ~MSG_WAITFORONE) && vec && vlen)
 		return (int)rx_held(fd, &c);
 	return real.recvmmsg(fd, vec, vlen, flags, timeout);
 }
@@ -352,7 +352,7 @@ SLOW ssize_t read_slow(int fd, void *buf, size_t len)
 	struct rxcall c = { RX_READ, buf, len, 0, NULL, NULL, NULL, NULL };
 
 	ensure();
-	return held(fd, 0) && len ? rx_held(fd, &c) : real.read(fd, buf, len);
+	return rx_takes_held(fd, 0) && len ? rx_held(fd, &c) : real.read(fd, buf, len);
 }
 
 EXPORT ssize_t read(int fd, void *buf, size_t len)
@@ -369,7 +369,7 @@ SLOW ssize_t recv_chk_slow(int fd, void *buf, size_t len, size_t buflen, int fla
 	struct rxcall c = { RX_RECVFROM, buf, len, flags, NULL, NULL, NULL, NULL };
 
 	ensure();
-	if (held(fd, flags) && len <= buflen)
+	if (rx_takes_held(fd, flags) && len <= buflen)
 		return rx_held(fd, &c);
 	return real.recv_chk(fd, buf, len, buflen, flags);
 }
@@ -387,7 +387,7 @@ SLOW ssize_t recvfrom_chk_slow(int fd, void *buf, size_t len, size_t buflen,
 	struct rxcall c = { RX_RECVFROM, buf, len, flags, from, fromlen, NULL, NULL };
 
 	ensure();
-	if (held(fd, flags) && len <= buflen)
+	if (rx_takes_held(fd, flags) && len <= buflen)
 		return rx_held(fd, &c);
 	return real.recvfrom_chk(fd, buf, len, buflen, flags, from, fromlen);
 }
@@ -407,7 +407,7 @@ SLOW ssize_t read_chk_slow(int fd, void *buf, size_t len, size_t buflen)
 	struct rxcall c = { RX_READ, buf, len, 0, NULL, NULL, NULL, NULL };
 
 	ensure();
-	if (held(fd, 0) && len && len <= buflen)
+	if (rx_takes_held(fd, 0) && len && len <= buflen)
 		return rx_held(fd, &c);
 	return real.read_chk(fd, buf, len, buflen);
 }

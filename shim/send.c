@@ -201,7 +201,7 @@ static const struct sockaddr_nl *dest_of(const struct txcall *c, const struct fl
 	return sa;
 }
 
-static void hold(int fd, const struct txcall *c, const struct plan *p, const struct flat *f)
+static void tx_hold(int fd, const struct txcall *c, const struct plan *p, const struct flat *f)
 {
 	struct sockaddr_nl sa;
 	const struct sockaddr_nl *to = dest_of(c, f, &sa);
@@ -219,7 +219,7 @@ static void hold(int fd, const struct txcall *c, const struct plan *p, const str
 }
 
 /* The send failed: the kernel owes no reply for it. */
-static void unhold(int fd, const struct plan *p, const struct flat *f)
+static void tx_unhold(int fd, const struct plan *p, const struct flat *f)
 {
 	int cs, i;
 
@@ -262,7 +262,7 @@ static void undo_send(void *arg)
 	const struct undo *u = arg;
 
 	if (u->p && u->p->nreqs)
-		unhold(u->fd, u->p, u->f);
+		tx_unhold(u->fd, u->p, u->f);
 	free(u->f->heap);
 }
 
@@ -305,7 +305,7 @@ ssize_t tx(int fd, int kind, const struct txcall *c)
 	/* Held before the send: another thread may read the reply before
 	 * this one returns. */
 	if (p.nreqs)
-		hold(fd, c, &p, &f);
+		tx_hold(fd, c, &p, &f);
 	u.fd = fd;
 	u.p = &p;
 	u.f = &f;
