@@ -19,9 +19,13 @@ enum dad_wait_result {
 	DADW_ERROR,		/* the shim could not watch (no socket, ...) */
 };
 
-/* Waits at most @bound_ms for @addr to leave the tentative state.  Stores
- * the time waited in *@waited_ms.  A cancellation point: a cancelled
- * thread leaves nothing behind.  Signals do not end the wait. */
+/* Waits at most @bound_ms for @addr to leave the tentative state, on a
+ * NETLINK_ROUTE socket of its own subscribed to IPv6 address events (a
+ * dump after subscribing, then poll()).  Returns how the wait ended
+ * (DADW_ERROR: no memory or no socket); stores the time waited in
+ * *@waited_ms.  Blocks; may change errno.  Must be called without the
+ * lock.  A cancellation point: a cancelled thread leaves nothing behind
+ * (socket closed, buffer freed).  Signals do not end the wait. */
 enum dad_wait_result dad_wait(const struct in6_addr *addr, unsigned bound_ms,
 			      unsigned *waited_ms);
 
@@ -35,7 +39,8 @@ enum dad_wait_result dad_wait(const struct in6_addr *addr, unsigned bound_ms,
 int dump_feed(const void *buf, size_t len, uint32_t seq,
 	      const struct in6_addr *want, struct dad_track *t);
 
-/* For the log: "<text> N ms", e.g. "DAD ended after", "no DAD end within". */
+/* For the log: "<text> N ms", e.g. "DAD ended after", "no DAD end within".
+ * Returns a static string.  Pure. */
 const char *dad_wait_text(enum dad_wait_result r);
 
 #endif

@@ -23,7 +23,7 @@ unsigned fd_kinds_high;
 
 static size_t fd_table_size;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct held held[HELD_MAX];
+static struct held_req held_reqs[HELD_MAX];
 static int helpers[HELD_MAX_HELPERS];	/* the descriptor each helper works for,
 				 * +1 (0: free; -1: its socket was closed) */
 static uint64_t helper_sock[HELD_MAX_HELPERS];	/* ... and its port id */
@@ -46,8 +46,8 @@ static void atfork_child(void)
 	int i;
 
 	for (i = 0; i < HELD_MAX; i++)
-		if (held[i].used && held[i].state == HELD_DETACHED)
-			held_drop(&held[i]);
+		if (held_reqs[i].used && held_reqs[i].state == HELD_DETACHED)
+			held_drop(&held_reqs[i]);
 	memset(helpers, 0, sizeof(helpers));
 	pthread_mutex_unlock(&lock);
 }
@@ -161,12 +161,12 @@ static int fd_has_held(int fd)
 	int i;
 
 	for (i = 0; i < HELD_MAX; i++)
-		if (held[i].used && held[i].fd == fd)
+		if (held_reqs[i].used && held_reqs[i].fd == fd)
 			return 1;
 	return 0;
 }
 
-void held_drop(struct held *h)
+void held_drop(struct held_req *h)
 {
 	int fd = h->fd;
 
@@ -175,27 +175,27 @@ void held_drop(struct held *h)
 		fd_kind_set(fd, FD_ROUTE);
 }
 
-static int undecided(const struct held *h)
+static int undecided(const struct held_req *h)
 {
 	return h->state == HELD_SENT || h->state == HELD_WAITING ||
 	       h->state == HELD_DETACHED;
 }
 
-static struct held *same_request(int fd, const struct route_req *req, const void *msg)
+static struct held_req *same_request(int fd, const struct route_req *req, const void *msg)
 {
 	int i;
 
 	for (i = 0; i < HELD_MAX; i++)
-		if (held[i].used && held[i].fd == fd && held[i].req.len == req->len &&
-		    undecided(&held[i]) && memcmp(held[i].msg, msg, req->len) == 0)
-			return &held[i];
+		if (held_reqs[i].used && held_reqs[i].fd == fd && held_reqs[i].req.len == req->len &&
+		    undecided(&held_reqs[i]) && memcmp(held_reqs[i].msg, msg, req->len) == 0)
+			return &held_reqs[i];
 	return NULL;
 }
 
-struct held *held_add(int fd, const struct route_req *req, const void *msg,
+struct held_req *held_add(int fd, const struct route_req *req, const void *msg,
 		      const struct sockaddr_nl *to)
 {
-	struct held *h, *slot = NULL;
+	struct held_req *h, *slot = NULL;
 	int i;
 
 	if (req->len > HELD_MSG_MAX || req->len < sizeof(struct nlmsghdr))
@@ -209,15 +209,15 @@ struct held *held_add(int fd, const struct route_req *req, const void *msg,
 		return h;
 	}
 	for (i = 0; i < HELD_MAX && !slot; i++)
-		if (!held[i].used)
-			slot = &held[i];
+		if (!held_reqs[i].used)
+			slot = &held_reqs[i];
 	if (!slot) {
 		/* Replies that never came back (or were read elsewhere):
 		 * forget the oldest, but never one a helper thread acts on. */
 		for (i = 0; i < HELD_MAX; i++)
-			if (held[i].state != HELD_DETACHED &&
-			    (!slot || held[i].age < slot->age))
-				slot = &held[i];
+			if (held_reqs[i].state != HELD_DETACHED &&
+			    (!slot || held_reqs[i].age < slot->age))
+				slot = &held_reqs[i];
 		if (!slot)
 			return NULL;
 		(void)snprintf(deferred, sizeof(deferred),
@@ -243,7 +243,7 @@ struct held *held_add(int fd, const struct route_req *req, const void *msg,
 
 void held_unsend(int fd, const struct route_req *req, const void *msg)
 {
-	struct held *h = same_request(fd, req, msg);
+	struct held_req *h = same_request(fd, req, msg);
 
 	if (!h || !h->nsends)
 		return;
@@ -252,13 +252,13 @@ void held_unsend(int fd, const struct route_req *req, const void *msg)
 		held_drop(h);
 }
 
-struct held *held_match(int fd, const struct reply_head *rh)
+struct held_req *held_match(int fd, const struct reply_head *rh)
 {
-	struct held *best = NULL;
+	struct held_req *best = NULL;
 	int i;
 
 	for (i = 0; i < HELD_MAX; i++) {
-		struct held *h = &held[i];
+		struct held_req *h = &held_reqs[i];
 
 		if (h->used && h->fd == fd && h->nsends && reply_answers(rh, h->msg) &&
 		    (!best || h->sends[0] < best->sends[0]))
@@ -267,7 +267,7 @@ struct held *held_match(int fd, const struct reply_head *rh)
 	return best;
 }
 
-void held_answered(struct held *h)
+void held_answered(struct held_req *h)
 {
 	if (h->nsends) {
 		h->nsends--;
@@ -277,7 +277,7 @@ void held_answered(struct held *h)
 		held_drop(h);
 }
 
-void held_resend_mark(struct held *h)
+void held_resend_mark(struct held_req *h)
 {
 	if (h->nsends >= HELD_SENDS) {
 		/* Keep the newest: the oldest answers are refusals that the
@@ -289,7 +289,7 @@ void held_resend_mark(struct held *h)
 	h->sends[h->nsends++] = h->resend;
 }
 
-void held_resend_failed(struct held *h)
+void held_resend_failed(struct held_req *h)
 {
 	if (h->nsends && h->sends[h->nsends - 1] == h->resend)
 		h->nsends--;
@@ -298,14 +298,14 @@ void held_resend_failed(struct held *h)
 }
 
 /* The slot's index in the low 8 bits, its generation above. */
-uintptr_t held_ref(const struct held *h)
+uintptr_t held_ref(const struct held_req *h)
 {
-	return (uintptr_t)(h->gen << 8) | (uintptr_t)(h - held);
+	return (uintptr_t)(h->gen << 8) | (uintptr_t)(h - held_reqs);
 }
 
-struct held *held_deref(uintptr_t ref)
+struct held_req *held_deref(uintptr_t ref)
 {
-	struct held *h = &held[(ref & 0xff) % HELD_MAX];
+	struct held_req *h = &held_reqs[(ref & 0xff) % HELD_MAX];
 
 	return h->used && (uintptr_t)(h->gen << 8) == (ref & ~(uintptr_t)0xff) ? h : NULL;
 }
@@ -315,9 +315,9 @@ void held_forget(unsigned lo, unsigned hi)
 	int i;
 
 	for (i = 0; i < HELD_MAX; i++)
-		if (held[i].used && (unsigned)held[i].fd >= lo &&
-		    (unsigned)held[i].fd <= hi)
-			held_drop(&held[i]);
+		if (held_reqs[i].used && (unsigned)held_reqs[i].fd >= lo &&
+		    (unsigned)held_reqs[i].fd <= hi)
+			held_drop(&held_reqs[i]);
 	/* The number may be reused for another socket: that one gets a
 	 * helper of its own. */
 	for (i = 0; i < HELD_MAX_HELPERS; i++)
@@ -349,13 +349,13 @@ int helper_add(int fd, uint64_t sock)
 	return -1;
 }
 
-struct held *helper_next(int id)
+struct held_req *helper_next(int id)
 {
-	struct held *next = NULL;
+	struct held_req *next = NULL;
 	int i;
 
 	for (i = 0; i < HELD_MAX && helpers[id] > 0; i++) {
-		struct held *h = &held[i];
+		struct held_req *h = &held_reqs[i];
 
 		if (h->used && h->fd == helpers[id] - 1 && h->sock == helper_sock[id] &&
 		    h->state == HELD_DETACHED && !h->claimed &&

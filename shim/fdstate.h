@@ -60,17 +60,29 @@ static inline void fd_kind_set(int fd, int kind)
 		;
 }
 
+/* Maps the descriptor table (one byte per descriptor up to the hard
+ * RLIMIT_NOFILE, at least 65536, at most 2^24) and registers the fork
+ * handlers of the lock.  When mmap() fails, logs it and leaves the table
+ * empty (no fork handlers): the shim is then inactive, every wrapper
+ * calls libc.  May change errno
+ * (start-up restores it).  Called once, from start-up; no lock. */
 void fdstate_init(void);
 /* Makes the table visible to the wrappers' fast paths: the last step of
- * start-up. */
+ * start-up.  Keeps errno; no lock. */
 void fdstate_publish(void);
 
 /* Forgets what is known of descriptors [@lo, @hi] (closed, or replaced
- * by dup2()), leaving them @kind. */
+ * by dup2()), leaving them @kind; held requests of those numbers are
+ * dropped and their helpers detached from them (held_forget()).  Call it
+ * before the number goes back to the kernel.  Keeps errno.  Takes the
+ * lock, once per number in FD_ROUTE_HELD; must not be called with it
+ * held. */
 void fd_reset(unsigned lo, unsigned hi, int kind);
 
 /* Asks the kernel what @fd is (getsockopt SO_DOMAIN/SO_PROTOCOL) and
- * records it.  Returns the kind; FD_UNKNOWN when @fd is not open. */
+ * records it (an FD_ROUTE_HELD number that is still NETLINK_ROUTE keeps
+ * its held state).  Returns the kind; FD_UNKNOWN when @fd is not open,
+ * FD_OTHER on any other failure.  Keeps errno.  No lock. */
 int fd_classify(int fd);
 
 /* Route requests larger than this are sent, but not held: no retry.
@@ -80,8 +92,8 @@ int fd_classify(int fd);
  * whose answers the kernel still owes. */
 #define HELD_SENDS 32
 
-/* Where a held request stands.  What moves it (see README, "Held route
- * requests"):
+/* Where a held request stands.  What moves it, and who may (see
+ * shim/DESIGN.md, section 4):
  *   SENT      the caller sent it (once, or several times with identical
  *             bytes); no refusal of it met yet.
  *   WAITING   its EINVAL is at the head of the queue and blocking readers
@@ -97,7 +109,7 @@ int fd_classify(int fd);
 enum held_state { HELD_SENT, HELD_WAITING, HELD_DETACHED, HELD_RETRIED, HELD_GAVE_UP };
 
 /* A route request sent on a NETLINK_ROUTE socket and not yet answered. */
-struct held {
+struct held_req {
 	int used;
 	int fd;
 	enum held_state state;
@@ -120,15 +132,18 @@ struct held {
 };
 
 /* The lock for everything below, and for the receive path of descriptors
- * in FD_ROUTE_HELD.  Held only around non-blocking system calls, never
+ * in FD_ROUTE_HELD (rules: shim/DESIGN.md, section 5).  Held only around non-blocking system calls, never
  * across a log line or an allocation; cancellation is disabled while it
  * is held, so a cancelled thread cannot leave it locked.  state_unlock()
- * writes, after unlocking, the log line that fdstate deferred. */
+ * writes, after unlocking, the log line that fdstate deferred, then
+ * restores the cancel state saved in *@cancel_state by state_lock().  Not
+ * recursive.  Both keep errno. */
 void state_lock(int *cancel_state);
 void state_unlock(int cancel_state);
 
-/* All of these are called with the lock held, and neither block, log nor
- * allocate; they never change errno. */
+/* All of these (down to helper_next) are called with the lock held, and
+ * neither block, log nor allocate; they never change errno.  A line
+ * held_add() wants logged is deferred to state_unlock(). */
 
 /* Records one more send of the request @msg (@req->len bytes, described by
  * @req) on @fd to @to (NULL: no address).  Identical bytes on the same
@@ -137,7 +152,7 @@ void state_unlock(int cancel_state);
  * entry of its own, even with the same seq.  Returns the entry, or NULL
  * when it cannot be held (too large, table full of DETACHED entries,
  * too many retransmits): the request then simply goes out unheld. */
-struct held *held_add(int fd, const struct route_req *req, const void *msg,
+struct held_req *held_add(int fd, const struct route_req *req, const void *msg,
 		      const struct sockaddr_nl *to);
 /* The send of @msg just recorded on @fd failed: the kernel owes nothing
  * for it.  Forgets that send (the newest of the entry with these bytes). */
@@ -145,20 +160,23 @@ void held_unsend(int fd, const struct route_req *req, const void *msg);
 /* The entry that reply @rh answers on @fd: among entries whose request
  * header equals the echoed one, the one with the oldest send still owed
  * (the kernel answers in order).  Its sends[0] is the send answered. */
-struct held *held_match(int fd, const struct reply_head *rh);
+struct held_req *held_match(int fd, const struct reply_head *rh);
 /* The answer to @h's oldest owed send left the queue (taken by the caller
  * or dropped by the shim).  Drops @h once nothing is owed and no thread
  * acts on it (WAITING, DETACHED). */
-void held_answered(struct held *h);
+void held_answered(struct held_req *h);
 /* The shim is about to send @h again: one more answer owed, the newest. */
-void held_resend_mark(struct held *h);
+void held_resend_mark(struct held_req *h);
 /* ... and that send failed: nothing owed for it; the entry GAVE_UP. */
-void held_resend_failed(struct held *h);
+void held_resend_failed(struct held_req *h);
 /* A handle on @h that stays valid across an unlock, and back: NULL when
- * the entry has been dropped since (descriptor closed, evicted). */
-uintptr_t held_ref(const struct held *h);
-struct held *held_deref(uintptr_t ref);
-void held_drop(struct held *h);
+ * the entry has been dropped since (descriptor closed, evicted, or the
+ * slot reused: each use of a slot has a generation of its own). */
+uintptr_t held_ref(const struct held_req *h);
+struct held_req *held_deref(uintptr_t ref);
+/* Drops @h whatever its state (its slot becomes free), and returns its
+ * descriptor to FD_ROUTE when nothing else is held for it. */
+void held_drop(struct held_req *h);
 /* Forgets everything held for descriptors [@lo, @hi] (closed), and
  * detaches their helpers from those numbers. */
 void held_forget(unsigned lo, unsigned hi);
@@ -177,6 +195,6 @@ int helper_add(int fd, uint64_t sock);
 /* The next DETACHED entry helper @id must act on (claimed for it), or
  * NULL; with NULL the helper is unregistered in the same step, so that a
  * later refusal starts a new one. */
-struct held *helper_next(int id);
+struct held_req *helper_next(int id);
 
 #endif

@@ -1,6 +1,7 @@
 /* inspect.h - read-only views of netlink bytes: the route requests dadshim
  * may retry, the head of a reply datagram, and IPv6 address notifications.
- * Pure functions: no system calls, no global state. */
+ * Pure functions: no system calls, no global state, errno never touched,
+ * no lock; safe on any bytes (fuzzed). */
 #ifndef DADSHIM_INSPECT_H
 #define DADSHIM_INSPECT_H
 

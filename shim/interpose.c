@@ -2,7 +2,15 @@
  *
  * Every wrapper first asks the descriptor table what the descriptor is.
  * For anything but a NETLINK_ROUTE socket it calls the real function at
- * once: no lock, no system call, no allocation. */
+ * once: no lock, no system call, no allocation.
+ *
+ * The contract of every exported function here is libc's: the same
+ * result, the same errno, the same blocking and cancellation behaviour as
+ * the real call, which it always makes (or, for sendmmsg on a NETLINK_ROUTE
+ * socket, makes as one sendmsg per entry).  The descriptor functions keep
+ * errno for their own work and take the lock only to forget held requests
+ * (fd_reset()); the send and receive functions take it as tx() and
+ * rx_held() say. */
 #undef _FORTIFY_SOURCE	/* we define read() & co; the inline checks must not */
 #include <errno.h>
 #include <pthread.h>
@@ -14,8 +22,10 @@
 #include "compat.h"
 #include "fdstate.h"
 #include "log.h"
-#include "paths.h"
 #include "real.h"
+#include "receive.h"
+#include "send.h"
+#include "settings.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -23,6 +33,9 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
+/* Declared in settings.h.  Defined here, not in settings.c, which is part
+ * of the pure core (no global state): interpose.c's start-up, init(), is
+ * its only writer, once, before the descriptor table is published. */
 struct settings settings;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -254,7 +267,7 @@ static inline int fast(int fd)
 	return kind >= 0 && kind != FD_ROUTE_HELD;
 }
 
-static inline int held(int fd, int flags)
+static inline int rx_takes_held(int fd, int flags)
 {
 	return fd_kind(fd) == FD_ROUTE_HELD && !(flags & ~RX_FLAGS);
 }
@@ -268,7 +281,7 @@ SLOW ssize_t recv_slow(int fd, void *buf, size_t len, int flags)
 	struct rxcall c = { RX_RECVFROM, buf, len, flags, NULL, NULL, NULL, NULL };
 
 	ensure();
-	return held(fd, flags) ? rx_held(fd, &c) : real.recv(fd, buf, len, flags);
+	return rx_takes_held(fd, flags) ? rx_held(fd, &c) : real.recv(fd, buf, len, flags);
 }
 
 EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
@@ -284,7 +297,7 @@ SLOW ssize_t recvfrom_slow(int fd, void *buf, size_t len, int flags,
 	struct rxcall c = { RX_RECVFROM, buf, len, flags, from, fromlen, NULL, NULL };
 
 	ensure();
-	return held(fd, flags) ? rx_held(fd, &c)
+	return rx_takes_held(fd, flags) ? rx_held(fd, &c)
 			       : real.recvfrom(fd, buf, len, flags, from, fromlen);
 }
 
@@ -301,7 +314,7 @@ SLOW ssize_t recvmsg_slow(int fd, struct msghdr *msg, int flags)
 	struct rxcall c = { RX_RECVMSG, NULL, 0, flags, NULL, NULL, msg, NULL };
 
 	ensure();
-	return held(fd, flags) && msg ? rx_held(fd, &c) : real.recvmsg(fd, msg, flags);
+	return rx_takes_held(fd, flags) && msg ? rx_held(fd, &c) : real.recvmsg(fd, msg, flags);
 }
 
 EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
@@ -319,7 +332,7 @@ SLOW int recvmmsg_slow(int fd, struct mmsghdr *vec, unsigned vlen, int flags,
 	ensure();
 	/* MSG_WAITFORONE only matters after the first datagram, and the held
 	 * path returns one datagram per call. */
-	if (held(fd, flags & ~MSG_WAITFORONE) && vec && vlen)
+	if (rx_takes_held(fd, flags & ~MSG_WAITFORONE) && vec && vlen)
 		return (int)rx_held(fd, &c);
 	return real.recvmmsg(fd, vec, vlen, flags, timeout);
 }
@@ -339,7 +352,7 @@ SLOW ssize_t read_slow(int fd, void *buf, size_t len)
 	struct rxcall c = { RX_READ, buf, len, 0, NULL, NULL, NULL, NULL };
 
 	ensure();
-	return held(fd, 0) && len ? rx_held(fd, &c) : real.read(fd, buf, len);
+	return rx_takes_held(fd, 0) && len ? rx_held(fd, &c) : real.read(fd, buf, len);
 }
 
 EXPORT ssize_t read(int fd, void *buf, size_t len)
@@ -356,7 +369,7 @@ SLOW ssize_t recv_chk_slow(int fd, void *buf, size_t len, size_t buflen, int fla
 	struct rxcall c = { RX_RECVFROM, buf, len, flags, NULL, NULL, NULL, NULL };
 
 	ensure();
-	if (held(fd, flags) && len <= buflen)
+	if (rx_takes_held(fd, flags) && len <= buflen)
 		return rx_held(fd, &c);
 	return real.recv_chk(fd, buf, len, buflen, flags);
 }
@@ -374,7 +387,7 @@ SLOW ssize_t recvfrom_chk_slow(int fd, void *buf, size_t len, size_t buflen,
 	struct rxcall c = { RX_RECVFROM, buf, len, flags, from, fromlen, NULL, NULL };
 
 	ensure();
-	if (held(fd, flags) && len <= buflen)
+	if (rx_takes_held(fd, flags) && len <= buflen)
 		return rx_held(fd, &c);
 	return real.recvfrom_chk(fd, buf, len, buflen, flags, from, fromlen);
 }
@@ -394,7 +407,7 @@ SLOW ssize_t read_chk_slow(int fd, void *buf, size_t len, size_t buflen)
 	struct rxcall c = { RX_READ, buf, len, 0, NULL, NULL, NULL, NULL };
 
 	ensure();
-	if (held(fd, 0) && len && len <= buflen)
+	if (rx_takes_held(fd, 0) && len && len <= buflen)
 		return rx_held(fd, &c);
 	return real.read_chk(fd, buf, len, buflen);
 }

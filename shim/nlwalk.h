@@ -1,5 +1,6 @@
 /* nlwalk.h - walking a datagram message by message, as the kernel does.
- * Shared by the pure core (rewrite.c, inspect.c). */
+ * Shared by the pure core (rewrite.c, inspect.c).  Pure: no system calls,
+ * no global state, errno never touched, no lock. */
 #ifndef DADSHIM_NLWALK_H
 #define DADSHIM_NLWALK_H
 

@@ -39,7 +39,8 @@ struct real_fns {
 
 extern struct real_fns real;
 
-/* Resolves the real functions (once, under pthread_once).  A symbol libc
+/* Resolves the real functions (called once, from start-up under
+ * pthread_once).  A symbol libc
  * lacks gets a stand-in making the system call; never NULL.  Does not log
  * (the log is not set up yet).  Registers the fork handler that keeps the
  * pid used by real_peek() right.  No lock. */
@@ -59,11 +60,14 @@ int real_peek(void *dst, const void *src, size_t len);
 
 /* The same, gathering the @n areas of @src (an array in this process's
  * memory, read by the kernel: it may be the caller's) into @dst, which
- * must hold exactly their @len bytes. */
+ * must hold exactly their @len bytes.  Returns and sets errno as
+ * real_peek(); the first refusal of the call itself is logged.  No lock. */
 int real_gather(void *dst, size_t len, const struct iovec *src, size_t n);
 
 /* Writes @len bytes from @src to the caller's memory at @dst the same way
- * (process_vm_writev): -1/EFAULT when @dst is not writable. */
+ * (process_vm_writev).  Returns 0 when every byte was written; else -1
+ * with errno EFAULT when @dst is not writable, or the kernel's refusal of
+ * the call itself (logged once).  No lock. */
 int real_poke(void *dst, const void *src, size_t len);
 
 #endif

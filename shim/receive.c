@@ -7,8 +7,7 @@
  * the shim, always delivers the datagram.  The only datagrams the shim
  * takes for itself are the EINVAL it replaces and EINVALs of earlier sends
  * of the same request that its resend made moot.  The states of a held
- * request and what moves them: fdstate.h and README ("Held route
- * requests"). */
+ * request, what moves them and who may: fdstate.h and shim/DESIGN.md. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,8 +23,9 @@
 #include "fdstate.h"
 #include "inspect.h"
 #include "log.h"
-#include "paths.h"
 #include "real.h"
+#include "receive.h"
+#include "settings.h"
 
 static ssize_t rx_real(int fd, const struct rxcall *c, int extra)
 {
@@ -82,7 +82,7 @@ static void route_text(const struct route_req *r, char *dst, size_t dlen,
 	inet_ntop(AF_INET6, &r->prefsrc, src, (socklen_t)slen);
 }
 
-static void log_outcome(const struct held *h, enum dad_wait_result r,
+static void log_outcome(const struct held_req *h, enum dad_wait_result r,
 			unsigned ms, const char *result)
 {
 	char dst[INET6_ADDRSTRLEN + 4], src[INET6_ADDRSTRLEN];
@@ -102,7 +102,7 @@ static void log_outcome(const struct held *h, enum dad_wait_result r,
 }
 
 /* The answer to the shim's own send of @h went to the caller. */
-static void log_retry(const struct held *h, int error)
+static void log_retry(const struct held_req *h, int error)
 {
 	const char *answer = error ? strerror(-error) : "ok";
 	char result[120];
@@ -132,7 +132,7 @@ static uint32_t refused_seq(const struct resend *r)
 	return nlh.nlmsg_seq;
 }
 
-static void resend_copy(const struct held *h, struct resend *r)
+static void resend_copy(const struct held_req *h, struct resend *r)
 {
 	memcpy(r->msg, h->msg, h->req.len);
 	r->len = h->req.len;
@@ -142,7 +142,7 @@ static void resend_copy(const struct held *h, struct resend *r)
 
 /* Under the lock, just before the shim sends @h again: marked first,
  * because another thread may read the answer before the send returns. */
-static void resend_begin(struct held *h, struct resend *rs, enum dad_wait_result r,
+static void resend_begin(struct held_req *h, struct resend *rs, enum dad_wait_result r,
 			 unsigned ms)
 {
 	resend_copy(h, rs);
@@ -181,7 +181,7 @@ static int private_dup(int fd)
  * cancelled or interrupted wait, a closed socket or a failed resend still
  * leave the kernel's answer for the caller), then send again.  Called and
  * returns with the lock released (@cs). */
-static void wait_in_place(int fd, struct held *h, int cs)
+static void wait_in_place(int fd, struct held_req *h, int cs)
 {
 	uintptr_t ref = held_ref(h);
 	uint64_t refused = h->sends[0];
@@ -190,7 +190,7 @@ static void wait_in_place(int fd, struct held *h, int cs)
 	unsigned char head[REPLY_HEAD_LEN];
 	struct reply_head rh;
 	struct resend rs;
-	struct held copy;
+	struct held_req copy;
 	unsigned ms = 0;
 	int is_reply = 0, dup;
 	char result[96];
@@ -262,8 +262,8 @@ static void detached_resend(uintptr_t ref, int dup, int wait)
 	enum dad_wait_result r = DADW_ERROR;
 	struct in6_addr src;
 	struct resend rs;
-	struct held copy;
-	struct held *h;
+	struct held_req copy;
+	struct held_req *h;
 	unsigned ms = 0;
 	int cs, e;
 
@@ -313,7 +313,7 @@ static void detached_resend(uintptr_t ref, int dup, int wait)
 static void helper_run(int id, int dup, int wait)
 {
 	for (;;) {
-		struct held *h;
+		struct held_req *h;
 		uintptr_t ref;
 		int cs;
 
@@ -378,7 +378,7 @@ static int helper_start(int id, int dup)
  * call goes on as if the EINVAL had never been queued; the answer to the
  * resend arrives later, as poll() will tell.  Called and returns with the
  * lock released (@cs). */
-static void detach(int fd, struct held *h, int cs)
+static void detach(int fd, struct held_req *h, int cs)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_UNSPEC };
 	socklen_t salen = sizeof(sa);
@@ -437,7 +437,7 @@ static int nonblocking(int fd, const struct rxcall *c)
 /* The head is an EINVAL for RTM_NEWROUTE answering @h's oldest owed send.
  * Returns 1 when it was dealt with (lock released: look at the head
  * again), 0 when it goes to the caller (lock still held). */
-static int refusal(int fd, const struct rxcall *c, struct held *h, int cs)
+static int refusal(int fd, const struct rxcall *c, struct held_req *h, int cs)
 {
 	if (h->state == HELD_DETACHED || (h->resend && h->sends[0] < h->resend)) {
 		/* An earlier send's refusal, made moot by the resend (done
@@ -465,7 +465,7 @@ ssize_t rx_held(int fd, const struct rxcall *c)
 
 	for (;;) {
 		struct reply_head rh;
-		struct held *h = NULL;
+		struct held_req *h = NULL;
 		int cs, is_reply = 0, e;
 		ssize_t ret;
 
@@ -511,7 +511,7 @@ ssize_t rx_held(int fd, const struct rxcall *c)
 		}
 		if (ret >= 0 && h && !peeking) {
 			int retry_reply = h->resend && h->sends[0] == h->resend;
-			struct held copy;
+			struct held_req copy;
 
 			if (retry_reply)
 				copy = *h;	/* for the log, written unlocked */

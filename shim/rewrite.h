@@ -1,6 +1,6 @@
 /* rewrite.h - the only change dadshim makes to outgoing bytes: IFA_F_NODAD
  * on IPv6 RTM_NEWADDR requests.  Pure functions over a byte buffer: no
- * system calls, no global state. */
+ * system calls, no global state, errno never touched, no lock. */
 #ifndef DADSHIM_REWRITE_H
 #define DADSHIM_REWRITE_H
 

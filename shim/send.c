@@ -13,9 +13,10 @@
 #include "fdstate.h"
 #include "inspect.h"
 #include "log.h"
-#include "paths.h"
 #include "real.h"
 #include "rewrite.h"
+#include "send.h"
+#include "settings.h"
 
 #define SITES 8		/* messages of one datagram described for the log */
 #define COPY_MAX 65536	/* larger datagrams pass untouched */
@@ -200,7 +201,7 @@ static const struct sockaddr_nl *dest_of(const struct txcall *c, const struct fl
 	return sa;
 }
 
-static void hold(int fd, const struct txcall *c, const struct plan *p, const struct flat *f)
+static void tx_hold(int fd, const struct txcall *c, const struct plan *p, const struct flat *f)
 {
 	struct sockaddr_nl sa;
 	const struct sockaddr_nl *to = dest_of(c, f, &sa);
@@ -218,7 +219,7 @@ static void hold(int fd, const struct txcall *c, const struct plan *p, const str
 }
 
 /* The send failed: the kernel owes no reply for it. */
-static void unhold(int fd, const struct plan *p, const struct flat *f)
+static void tx_unhold(int fd, const struct plan *p, const struct flat *f)
 {
 	int cs, i;
 
@@ -228,7 +229,7 @@ static void unhold(int fd, const struct plan *p, const struct flat *f)
 	state_unlock(cs);
 }
 
-/* See paths.h.  Reads the caller's memory only through the kernel: an
+/* See send.h.  Reads the caller's memory only through the kernel: an
  * entry it cannot read is "not wanted", and its own sendmsg() or
  * sendmmsg() then meets the kernel's EFAULT.  No lock. */
 int tx_wanted(const struct msghdr *m)
@@ -261,11 +262,11 @@ static void undo_send(void *arg)
 	const struct undo *u = arg;
 
 	if (u->p && u->p->nreqs)
-		unhold(u->fd, u->p, u->f);
+		tx_unhold(u->fd, u->p, u->f);
 	free(u->f->heap);
 }
 
-/* See paths.h.  Returns what the kernel returned for the datagram sent
+/* See send.h.  Returns what the kernel returned for the datagram sent
  * (the caller's call, or its NODAD copy), with errno as that call left it
  * (errno is kept when the call succeeds).  Takes the lock only to hold or
  * drop route requests, never across the send, which is the caller's
@@ -304,7 +305,7 @@ ssize_t tx(int fd, int kind, const struct txcall *c)
 	/* Held before the send: another thread may read the reply before
 	 * this one returns. */
 	if (p.nreqs)
-		hold(fd, c, &p, &f);
+		tx_hold(fd, c, &p, &f);
 	u.fd = fd;
 	u.p = &p;
 	u.f = &f;

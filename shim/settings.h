@@ -22,11 +22,15 @@ extern const char *const setting_names[SET_COUNT];
 
 #define SETTING_MSG_LEN 200
 
+/* The settings in force: defined in interpose.c, written once by its
+ * start-up (before any wrapper leaves its fast path), read-only after. */
+extern struct settings settings;
+
 /* Parses @values (what getenv() gave for setting_names[i], or NULL).  A
  * missing or empty value takes the default; an invalid one takes the
  * default too and gets a message naming the variable, the bad value and
  * the default, in @msgs[i] (else msgs[i][0] = 0).  Returns the number of
- * invalid values.  Pure. */
+ * invalid values.  Pure: no system call, errno untouched, no lock. */
 int settings_parse(const char *const values[SET_COUNT], struct settings *s,
 		   char msgs[SET_COUNT][SETTING_MSG_LEN]);
 

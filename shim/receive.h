@@ -1,34 +1,11 @@
-/* paths.h - the two netlink paths behind the wrappers: what is sent on a
- * NETLINK_ROUTE socket (send.c) and what is received on one that has a
- * route request held for a retry (receive.c). */
-#ifndef DADSHIM_PATHS_H
-#define DADSHIM_PATHS_H
+/* receive.h - the receive path of a NETLINK_ROUTE socket that has route
+ * requests held for a retry (receive.c): what the receive wrappers of
+ * interpose.c hand over for a descriptor in FD_ROUTE_HELD. */
+#ifndef DADSHIM_RECEIVE_H
+#define DADSHIM_RECEIVE_H
 
 #include <sys/types.h>
 #include <sys/socket.h>
-
-#include "settings.h"
-
-extern struct settings settings;
-
-/* A send, in the shape the caller used. */
-struct txcall {
-	enum { TX_SEND, TX_SENDTO, TX_WRITE, TX_SENDMSG } how;
-	const void *buf;
-	size_t len;
-	int flags;
-	const struct sockaddr *to;
-	socklen_t tolen;
-	const struct msghdr *msg;
-};
-
-/* Sends @c on @fd (of kind @kind, FD_UNKNOWN if not yet known): NODAD
- * set on a private copy where needed, route requests held.  Returns what
- * the kernel returned. */
-ssize_t tx(int fd, int kind, const struct txcall *c);
-
-/* Returns 1 when sendmmsg's message @m would be changed or held. */
-int tx_wanted(const struct msghdr *m);
 
 /* A receive, in the shape the caller used (recv is a recvfrom). */
 struct rxcall {
