@@ -278,7 +278,7 @@ static inline int rx_takes_held(int fd, int flags)
 
 SLOW ssize_t recv_slow(int fd, void *buf, size_t len, int flags)
 {
-	struct rxcall c = { RX_RECVFROM, buf, len, flags, NULL, NULL, NULL, NULL };
+	struct rxcall c = { RX_RECVFROM, buf, len, flags, NULL, NULL, NULL, NULL, 0, NULL };
 
 	ensure();
 	return rx_takes_held(fd, flags) ? rx_held(fd, &c) : real.recv(fd, buf, len, flags);
@@ -294,7 +294,7 @@ EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 SLOW ssize_t recvfrom_slow(int fd, void *buf, size_t len, int flags,
 			   struct sockaddr *from, socklen_t *fromlen)
 {
-	struct rxcall c = { RX_RECVFROM, buf, len, flags, from, fromlen, NULL, NULL };
+	struct rxcall c = { RX_RECVFROM, buf, len, flags, from, fromlen, NULL, NULL, 0, NULL };
 
 	ensure();
 	return rx_takes_held(fd, flags) ? rx_held(fd, &c)
@@ -311,7 +311,7 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 
 SLOW ssize_t recvmsg_slow(int fd, struct msghdr *msg, int flags)
 {
-	struct rxcall c = { RX_RECVMSG, NULL, 0, flags, NULL, NULL, msg, NULL };
+	struct rxcall c = { RX_RECVMSG, NULL, 0, flags, NULL, NULL, msg, NULL, 0, NULL };
 
 	ensure();
 	return rx_takes_held(fd, flags) && msg ? rx_held(fd, &c) : real.recvmsg(fd, msg, flags);
@@ -327,7 +327,7 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 SLOW int recvmmsg_slow(int fd, struct mmsghdr *vec, unsigned vlen, int flags,
 		       struct timespec *timeout)
 {
-	struct rxcall c = { RX_RECVMMSG, NULL, 0, flags, NULL, NULL, NULL, vec };
+	struct rxcall c = { RX_RECVMMSG, NULL, 0, flags, NULL, NULL, NULL, vec, vlen, timeout };
 
 	ensure();
 	/* MSG_WAITFORONE only matters after the first datagram, and the held
@@ -349,7 +349,7 @@ EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags,
  * the held path would drop a datagram. */
 SLOW ssize_t read_slow(int fd, void *buf, size_t len)
 {
-	struct rxcall c = { RX_READ, buf, len, 0, NULL, NULL, NULL, NULL };
+	struct rxcall c = { RX_READ, buf, len, 0, NULL, NULL, NULL, NULL, 0, NULL };
 
 	ensure();
 	return rx_takes_held(fd, 0) && len ? rx_held(fd, &c) : real.read(fd, buf, len);
@@ -366,7 +366,7 @@ EXPORT ssize_t read(int fd, void *buf, size_t len)
  * that the real function makes (and fails) when it does not hold. */
 SLOW ssize_t recv_chk_slow(int fd, void *buf, size_t len, size_t buflen, int flags)
 {
-	struct rxcall c = { RX_RECVFROM, buf, len, flags, NULL, NULL, NULL, NULL };
+	struct rxcall c = { RX_RECVFROM, buf, len, flags, NULL, NULL, NULL, NULL, 0, NULL };
 
 	ensure();
 	if (rx_takes_held(fd, flags) && len <= buflen)
@@ -384,7 +384,7 @@ EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flag
 SLOW ssize_t recvfrom_chk_slow(int fd, void *buf, size_t len, size_t buflen,
 			       int flags, struct sockaddr *from, socklen_t *fromlen)
 {
-	struct rxcall c = { RX_RECVFROM, buf, len, flags, from, fromlen, NULL, NULL };
+	struct rxcall c = { RX_RECVFROM, buf, len, flags, from, fromlen, NULL, NULL, 0, NULL };
 
 	ensure();
 	if (rx_takes_held(fd, flags) && len <= buflen)
@@ -404,7 +404,7 @@ EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
 
 SLOW ssize_t read_chk_slow(int fd, void *buf, size_t len, size_t buflen)
 {
-	struct rxcall c = { RX_READ, buf, len, 0, NULL, NULL, NULL, NULL };
+	struct rxcall c = { RX_READ, buf, len, 0, NULL, NULL, NULL, NULL, 0, NULL };
 
 	ensure();
 	if (rx_takes_held(fd, 0) && len && len <= buflen)

@@ -41,8 +41,11 @@ static ssize_t rx_real(int fd, const struct rxcall *c, int extra)
 	case RX_RECVMSG:
 		return real.recvmsg(fd, c->msg, c->flags | extra);
 	case RX_RECVMMSG:
-		/* One datagram per call on a held socket: each must be
-		 * looked at before it is handed over. */
+		/* Passing straight through (@extra 0): the caller's call as
+		 * made.  Delivering on a held socket: one datagram per call,
+		 * each must be looked at before it is handed over. */
+		if (!extra)
+			return real.recvmmsg(fd, c->vec, c->vlen, c->flags, c->timeout);
 		return real.recvmmsg(fd, c->vec, 1, c->flags | extra, NULL);
 	}
 	errno = EINVAL;
@@ -218,11 +221,14 @@ static void wait_in_place(int fd, struct held_req *h, int cs)
 	}
 	dup = private_dup(fd);
 	if (dup < 0) {
-		(void)snprintf(result, sizeof(result), "resend failed (%s), original error returned",
-			       strerror(errno));
+		int e = errno;
+
 		h->state = HELD_GAVE_UP;
 		copy = *h;
 		state_unlock(cs);
+		/* strerror() may allocate: never under the lock. */
+		(void)snprintf(result, sizeof(result), "resend failed (%s), original error returned",
+			       strerror(e));
 		log_outcome(&copy, r, ms, result);
 		return;
 	}

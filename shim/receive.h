@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <time.h>
 
 /* A receive, in the shape the caller used (recv is a recvfrom). */
 struct rxcall {
@@ -17,6 +18,8 @@ struct rxcall {
 	socklen_t *fromlen;
 	struct msghdr *msg;
 	struct mmsghdr *vec;
+	unsigned vlen;			/* recvmmsg: as the caller asked, for */
+	struct timespec *timeout;	/* a call that passes straight through */
 };
 
 /* The flags a held receive path understands; with any other flag
