@@ -483,9 +483,23 @@ static int closed(int fd)
 	return fcntl(fd, F_GETFD) < 0 && errno == EBADF;
 }
 
+
+/* @mh: @m in one iovec @iov, addressed to the kernel, for sendmsg(). */
+static void msg_to_kernel(struct msghdr *mh, struct iovec *iov, struct msg *m)
+{
+	static struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+
+	iov->iov_base = m;
+	iov->iov_len = m->h.nlmsg_len;
+	memset(mh, 0, sizeof(*mh));
+	mh->msg_name = &kernel;
+	mh->msg_namelen = sizeof(kernel);
+	mh->msg_iov = iov;
+	mh->msg_iovlen = 1;
+}
+
 static int case_fallback(const struct in6_addr *a1, const struct in6_addr *a2)
 {
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	char buf[8192];
 	struct iovec iov;
 	struct msghdr mh;
@@ -500,13 +514,7 @@ static int case_fallback(const struct in6_addr *a1, const struct in6_addr *a2)
 	if (n >= 20 && ((struct nlmsghdr *)(void *)buf)->nlmsg_type == NLMSG_ERROR)
 		e1 = ((struct nlmsgerr *)NLMSG_DATA((struct nlmsghdr *)(void *)buf))->error;
 	newaddr(&m, a2, 0);
-	iov.iov_base = &m;
-	iov.iov_len = m.h.nlmsg_len;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_name = &kernel;
-	mh.msg_namelen = sizeof(kernel);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
+	msg_to_kernel(&mh, &iov, &m);
 	if (sendmsg(fd, &mh, 0) != (ssize_t)m.h.nlmsg_len)
 		die("lifecycle: sendmsg");
 	iov.iov_base = buf;
@@ -586,7 +594,6 @@ static int case_seccomp(const struct in6_addr *a1, const struct in6_addr *a2)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = { sizeof(filter) / sizeof(filter[0]), filter };
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	struct iovec iov;
 	struct msghdr mh;
 	struct msg m;
@@ -599,13 +606,7 @@ static int case_seccomp(const struct in6_addr *a1, const struct in6_addr *a2)
 	newaddr(&m, a1, 0);
 	e1 = nl_do(fd, &m);
 	newaddr(&m, a2, 0);
-	iov.iov_base = &m;
-	iov.iov_len = m.h.nlmsg_len;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_name = &kernel;
-	mh.msg_namelen = sizeof(kernel);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
+	msg_to_kernel(&mh, &iov, &m);
 	errno = 0;
 	if (sendmsg(fd, &mh, 0) != (ssize_t)m.h.nlmsg_len)
 		die("lifecycle: sendmsg");
