@@ -3,6 +3,8 @@
 # `make demo` shows the race without and with the shim.
 
 VERSION   := 1.1.0
+# The suites of make check, in the order it runs them (listed in tests/run-all.sh).
+SUITES    := $(shell sed -n 's/^ALL="\(.*\)"$$/\1/p' tests/run-all.sh)
 CC        ?= cc
 CFLAGS    ?= -O2 -g
 WARN      := -std=gnu99 -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes
@@ -34,13 +36,7 @@ SHIM_LIBS := -Wl,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 -Wl,--as-needed
 SHIM_LDFLAGS := -shared -Wl,--version-script=shim/dadshim.map -Wl,-z,defs \
                 -Wl,-z,now -Wl,-z,relro
 
-# The charon-5.5.1 reproduction is built as Debian builds charon: hardened.
-HARDEN    := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
-
-TEST_BINS := tests/unit_core tests/charon551 tests/charon551_fortify \
-             tests/mnlclient tests/passthru tests/heldrx
-
-.PHONY: all check check-unit check-netns check-ike check-deploy check-ansible check-systemd lint demo \
+.PHONY: all check $(SUITES:%=check-%) lint demo test-programs \
         install uninstall deb fuzz bench deps clean
 
 all: $(LIB)
@@ -49,56 +45,143 @@ $(LIB): $(SHIM_SRCS) $(SHIM_HDRS) shim/dadshim.map
 	$(CC) $(CPPFLAGS) $(SHIM_CFLAGS) $(CFLAGS) $(SHIM_LDFLAGS) $(LDFLAGS) \
 	    -o $@ $(SHIM_SRCS) $(MNL_LIBS) $(SHIM_LIBS)
 
-tests/unit_core: tests/unit_core.c $(CORE_SRCS) $(SHIM_HDRS)
-	$(CC) $(CPPFLAGS) $(WARN) -D_GNU_SOURCE $(MNL_CFLAGS) $(CFLAGS) $(LDFLAGS) \
-	    -Ishim -o $@ tests/unit_core.c $(CORE_SRCS) $(MNL_LIBS)
+# ---- Test programs: every one is a target here, built with the project's
+# flags into build/tests/<suite>/ (make clean removes them).
+BT        := build/tests
+TEST_CFLAGS := $(WARN) -D_GNU_SOURCE
+# The client replays are built as Debian builds charon: hardened.
+HARDEN    := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+# The sanitized builds: every finding is fatal.
+SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# libFuzzer needs clang; sanitize/run.sh replays the same fuzz binaries.
+FUZZ_CC   ?= clang
+FUZZ_CFLAGS := $(TEST_CFLAGS) -g -O1 $(MNL_CFLAGS) -Ishim -Itests/fuzz
+FUZZ_TARGETS := rewrite route reply addr settings
 
-tests/charon551: tests/charon551.c
-	$(CC) $(WARN) $(HARDEN) -D_GNU_SOURCE -o $@ $< -lpthread
+CLIENT_BINS := $(addprefix $(BT)/clients/,charon551 charon551_fortify mnlclient passthru)
+UNIT_BINS   := $(BT)/unit/unit_core
+BADINPUT_BINS := $(BT)/badinput/badinput
+RELIABILITY_BINS := $(addprefix $(BT)/reliability/,stress faults lifecycle cancelleak \
+                    closehook.so heldrx libdadshim-hide.so stress_tsan faults_asan)
+FUZZ_BINS   := $(FUZZ_TARGETS:%=$(BT)/fuzz/fuzz_%)
+FUZZ_COV_BINS := $(FUZZ_TARGETS:%=$(BT)/fuzz/fuzz_%_cov)
+SANITIZE_BINS := $(addprefix $(BT)/sanitize/,unit_core charon551 charon551-shim) $(FUZZ_BINS)
+BENCH_BINS  := $(addprefix $(BT)/bench/,passbench routeup dadwatch spawn)
+# What make check runs (fuzz coverage and bench builds are make fuzz's and
+# make bench's).
+TEST_BINS   := $(UNIT_BINS) $(CLIENT_BINS) $(BADINPUT_BINS) $(RELIABILITY_BINS) \
+               $(SANITIZE_BINS)
+RELIABILITY_H := tests/reliability/nltest.h
+
+$(BT)/unit/unit_core: tests/unit/unit_core.c $(CORE_SRCS) $(SHIM_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(TEST_CFLAGS) $(MNL_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+	    -Ishim -o $@ tests/unit/unit_core.c $(CORE_SRCS) $(MNL_LIBS)
+
+$(BT)/clients/charon551: tests/clients/charon551.c
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(HARDEN) -o $@ $< -lpthread
 
 # Same program, receive buffer of a size the compiler knows: glibc's
 # fortified __recv_chk/__recvfrom_chk are what it really calls.
-tests/charon551_fortify: tests/charon551.c
-	$(CC) $(WARN) $(HARDEN) -D_GNU_SOURCE -DFIXED_BUFLEN=4096 -o $@ $< -lpthread
+$(BT)/clients/charon551_fortify: tests/clients/charon551.c
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(HARDEN) -DFIXED_BUFLEN=4096 -o $@ $< -lpthread
 
-tests/mnlclient: tests/mnlclient.c
-	$(CC) $(WARN) $(HARDEN) -D_GNU_SOURCE $(MNL_CFLAGS) -o $@ $< $(MNL_LIBS)
+$(BT)/clients/mnlclient: tests/clients/mnlclient.c
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(HARDEN) $(MNL_CFLAGS) -o $@ $< $(MNL_LIBS)
 
-tests/passthru: tests/passthru.c
-	$(CC) $(WARN) $(HARDEN) -D_GNU_SOURCE -o $@ $<
+$(BT)/clients/passthru: tests/clients/passthru.c
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(HARDEN) -o $@ $<
 
-# The receive side of held route requests (tests/reliability.sh).
-tests/heldrx: tests/heldrx.c tests/nltest.h
-	$(CC) $(WARN) $(HARDEN) -D_GNU_SOURCE -o $@ tests/heldrx.c -lpthread
+$(BT)/badinput/badinput: tests/badinput/badinput.c
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -O2 -o $@ $<
+
+$(BT)/reliability/%: tests/reliability/%.c $(RELIABILITY_H)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -O2 -pthread -o $@ $< -ldl
+
+$(BT)/reliability/closehook.so: tests/reliability/closehook.c
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -O2 -shared -fPIC -o $@ $<
+
+# The shim as a test build whose libc seems to lack the symbols named in
+# DADSHIM_TEST_HIDE: its stand-ins (the system calls) run.
+$(BT)/reliability/libdadshim-hide.so: $(SHIM_SRCS) $(SHIM_HDRS) shim/dadshim.map
+	@mkdir -p $(@D)
+	$(CC) $(SHIM_CFLAGS) -O2 -DDADSHIM_TEST_HIDE $(SHIM_LDFLAGS) \
+	    -o $@ $(SHIM_SRCS) $(MNL_LIBS) $(SHIM_LIBS)
+
+# The shim's sources compiled into the program: its wrappers then
+# interpose libc as the preloaded library does, under TSan or ASan.
+$(BT)/reliability/stress_tsan: tests/reliability/stress.c $(RELIABILITY_H) $(SHIM_SRCS) $(SHIM_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(MNL_CFLAGS) -O2 -g -pthread -fsanitize=thread \
+	    -o $@ $< $(SHIM_SRCS) $(MNL_LIBS) -ldl
+
+$(BT)/reliability/faults_asan: tests/reliability/faults.c $(RELIABILITY_H) $(SHIM_SRCS) $(SHIM_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(MNL_CFLAGS) -O2 -g -pthread -fsanitize=address \
+	    -o $@ $< $(SHIM_SRCS) $(MNL_LIBS) -ldl
+
+$(BT)/sanitize/unit_core: tests/unit/unit_core.c $(CORE_SRCS) $(SHIM_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -g -O1 $(SAN) $(MNL_CFLAGS) -Ishim -o $@ \
+	    tests/unit/unit_core.c $(CORE_SRCS) $(MNL_LIBS)
+
+$(BT)/sanitize/charon551: tests/clients/charon551.c
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -g -O1 $(SAN) -o $@ $< -lpthread
+
+$(BT)/sanitize/charon551-shim: tests/clients/charon551.c $(SHIM_SRCS) $(SHIM_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -g -O1 $(SAN) $(MNL_CFLAGS) -Ishim -o $@ \
+	    $< $(SHIM_SRCS) $(MNL_LIBS) -ldl -lpthread
+
+$(BT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/oracle.h $(CORE_SRCS) $(SHIM_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -o $@ $< $(CORE_SRCS) $(MNL_LIBS)
+
+# The same target instrumented for coverage (make fuzz's table).
+$(BT)/fuzz/fuzz_%_cov: tests/fuzz/fuzz_%.c tests/fuzz/oracle.h $(CORE_SRCS) $(SHIM_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -fprofile-instr-generate \
+	    -fcoverage-mapping -o $@ $< $(CORE_SRCS) $(MNL_LIBS)
+
+$(BT)/bench/%: tests/bench/%.c tests/bench/bench.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -O2 -o $@ $<
+
+test-programs: $(TEST_BINS) $(FUZZ_COV_BINS) $(BENCH_BINS)
 
 deps:
 	sh scripts/deps.sh
 
+# make check runs every suite (tests/run-all.sh sums their TAP into one
+# "N passed, N failed" line); make check-SUITE runs one, summed the same way.
 check: deps all $(TEST_BINS)
 	sh tests/run-all.sh
 
-check-unit: all tests/unit_core
-	./tests/unit_core
-
-check-netns: deps all $(TEST_BINS)
-	sh tests/netns/run.sh
-
-check-ike: deps all tests/charon551
-	sh tests/ike/run.sh
-
+check-unit: all $(UNIT_BINS)
+check-lint: deps
+check-netns: deps all $(CLIENT_BINS)
+check-sanitize: deps all $(SANITIZE_BINS)
+check-badinput: deps all $(BADINPUT_BINS)
+check-reliability: deps all $(RELIABILITY_BINS)
 check-deploy: deps all
-	sh tests/deploy/run.sh
-
 # The rollout playbook against this machine (-c local); builds the .deb.
 check-ansible: deps all
-	sh tests/ansible/run.sh
-
 # The .deb under a real systemd, booted in a container (builds its root once).
 check-systemd: deps all
-	sh tests/systemd/run.sh
+check-ike: deps all $(BT)/clients/charon551
+$(SUITES:%=check-%):
+	sh tests/run-all.sh $(@:check-%=%)
 
-lint: deps
-	sh scripts/lint.sh
+lint: check-lint
 
 demo:
 	sh scripts/deps.sh --demo
@@ -139,13 +222,13 @@ deb: deps
 
 # libFuzzer targets over the pure core, FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60
-fuzz: deps
+fuzz: deps $(FUZZ_BINS) $(FUZZ_COV_BINS)
 	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # Figures beside baselines from the same run; never asserted.
-bench: deps all $(TEST_BINS)
+bench: deps all $(BT)/clients/charon551 $(BENCH_BINS)
 	sh tests/bench/run.sh
 
 clean:
-	rm -f $(LIB) $(TEST_BINS) shim/*.o tests/*.o
+	rm -f $(LIB) shim/*.o
 	rm -rf build

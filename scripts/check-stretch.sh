@@ -4,19 +4,22 @@
 #  - NEEDED entries only libc, libmnl, libdl, libpthread (each one is
 #    loaded into every process of the strongSwan service),
 #  - the shim sources compile with -std=gnu99 -pedantic -Werror.
-# Prints PASS:/FAIL: lines; exits non-zero if anything failed.
+# Prints TAP (tests/lib/tap.sh; under tests/deploy it numbers on in that
+# suite's stream); exits non-zero if anything failed.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=tests/lib/tap.sh
+. "$top/tests/lib/tap.sh"
 lib=${1:-$top/shim/libdadshim.so}
 max_glibc=2.24
 cc=${CC:-cc}
 fail=0
-pass() { echo "PASS: $1"; }
-failed() { echo "FAIL: $1 ($2)"; fail=1; }
+pass() { tap_ok "$1"; }
+failed() { tap_not_ok "$1" "$2"; fail=1; }
 
-command -v objdump >/dev/null || { echo "FAIL: stretch-tools (objdump missing: install binutils)"; exit 1; }
-[ -f "$lib" ] || { echo "FAIL: stretch-glibc ($lib is missing: run make)"; exit 1; }
+command -v objdump >/dev/null || { failed stretch-tools "objdump missing: install binutils"; exit 1; }
+[ -f "$lib" ] || { failed stretch-glibc "$lib is missing: run make"; exit 1; }
 
 # Versioned imports as "VERSION SYMBOL", e.g. "2.34 dlsym".
 imports=$(objdump -T "$lib" | awk '$0 ~ /\*UND\*/ {
@@ -24,7 +27,7 @@ imports=$(objdump -T "$lib" | awk '$0 ~ /\*UND\*/ {
 		v = $i; gsub(/[()]|GLIBC_/, "", v); print v, $NF } }' |
 	sort -t. -k1,1n -k2,2n -k3,3n)
 highest=$(printf '%s\n' "$imports" | awk 'NF { v = $1 } END { print v }')
-echo "highest GLIBC_ version required by $lib: ${highest:-none}"
+tap_note "highest GLIBC_ version required by $lib: ${highest:-none}"
 # Compare dotted versions numerically (2.9 < 2.24).
 too_new=$(printf '%s\n' "$imports" | awk -v max="$max_glibc" 'NF {
 	n = split($1, a, "."); split(max, m, ".")
@@ -55,7 +58,7 @@ fi
 
 # Compile (not link) every shim source the way gcc 6 would be strict about.
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp"; tap_end' EXIT
 mnl=$(pkg-config --cflags libmnl 2>/dev/null || true)
 errs='' count=0
 for src in "$top"/shim/*.c; do
@@ -64,7 +67,7 @@ for src in "$top"/shim/*.c; do
 	if ! "$cc" -std=gnu99 -pedantic -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC $mnl \
 		-c "$src" -o "$tmp/$(basename "$src" .c).o" 2>"$tmp/err"; then
 		errs="$errs $(basename "$src")"
-		sed 's/^/    /' "$tmp/err"
+		sed 's/^/#     /' "$tmp/err"
 	fi
 done
 if [ -n "$errs" ]; then

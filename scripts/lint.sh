@@ -1,21 +1,30 @@
 #!/bin/sh
 # Static analysis of the shim and its C tests: cppcheck and clang-tidy must
 # stay clean (any finding fails), and the sources are checked as C99 with
-# -pedantic.
+# -pedantic.  Prints TAP (tests/lib/tap.sh); exits non-zero if anything
+# failed.
 set -eu
 cd "$(dirname "$0")/.."
+# shellcheck source=tests/lib/tap.sh
+. tests/lib/tap.sh
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"; tap_end' EXIT
 fail=0
+pass() { tap_ok "$1"; }
+failed() { tap_not_ok "$1" "${2:-}"; fail=1; }
+# findings FILE: a tool's output, as TAP diagnostics
+findings() { sed 's/^/#   /' "$1"; }
 defs="-D_GNU_SOURCE -D__x86_64__ -D__GLIBC__"
 srcs=$(ls shim/*.c)
-tests=$(ls tests/*.c 2>/dev/null || true)
+tests=$(find tests -name '*.c' | sort)
 
 # shellcheck disable=SC2086
 if cppcheck -q --enable=warning,style,performance,portability --std=c99 \
 	--error-exitcode=1 --inline-suppr --suppress=missingIncludeSystem \
-	$defs -I shim $srcs $tests; then
-	echo "PASS: cppcheck"
+	$defs -I shim $srcs $tests 2>"$tmp/cppcheck"; then
+	pass cppcheck
 else
-	echo "FAIL: cppcheck (findings above)"; fail=1
+	findings "$tmp/cppcheck"; failed "cppcheck (findings above)"
 fi
 
 checks='-*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters'
@@ -26,21 +35,20 @@ out=$(mktemp)
 clang-tidy -quiet -checks="$checks" -warnings-as-errors='*' $srcs -- \
 	-std=gnu99 -D_GNU_SOURCE -Ishim $(pkg-config --cflags libmnl) >"$out" 2>&1 || true
 if grep -q -E '(warning|error):' "$out"; then
-	grep -E -A3 '(warning|error):' "$out"
-	echo "FAIL: clang-tidy (findings above)"; fail=1
+	grep -E -A3 '(warning|error):' "$out" | sed 's/^/#   /'
+	failed "clang-tidy (findings above)"
 else
-	echo "PASS: clang-tidy"
+	pass clang-tidy
 fi
 rm -f "$out"
 
 # What gcc 6 on stretch accepts: C99 with GNU extensions, pedantic.
-tmp=$(mktemp -d)
 # shellcheck disable=SC2086
 if cc -std=gnu99 -pedantic -Wall -Wextra -Werror -fPIC -D_GNU_SOURCE \
 	-fsyntax-only $srcs 2>"$tmp/err"; then
-	echo "PASS: gnu99 -pedantic"
+	pass "gnu99 -pedantic"
 else
-	cat "$tmp/err"; echo "FAIL: gnu99 -pedantic"; fail=1
+	findings "$tmp/err"; failed "gnu99 -pedantic"
 fi
 
 # A preloaded library's global symbols replace the host program's own:
@@ -51,23 +59,22 @@ if [ -f "$lib" ]; then
 		grep -Ev '^(|global:|local:|\*)$' | sort)
 	have=$(nm -D --defined-only "$lib" | awk '{ print $3 }' | sort)
 	if [ "$want" = "$have" ]; then
-		echo "PASS: exports only the $(echo "$have" | wc -l) wrapped libc symbols"
+		pass "exports only the $(echo "$have" | wc -l) wrapped libc symbols"
 	else
-		echo "exported:"; echo "$have"; echo "expected:"; echo "$want"
-		echo "FAIL: exported symbols differ from shim/dadshim.map"; fail=1
+		{ echo "exported:"; echo "$have"; echo "expected:"; echo "$want"; } | sed 's/^/#   /'
+		failed "exported symbols differ from shim/dadshim.map"
 	fi
 else
-	echo "FAIL: $lib not built (run make)"; fail=1
+	failed "exports" "$lib not built (run make)"
 fi
 # The rollout playbook: Debian's ansible-lint, offline, production profile.
 if command -v ansible-lint >/dev/null 2>&1; then
 	if ANSIBLE_HOME=$tmp ansible-lint --offline --nocolor -p scripts/ansible/dadshim.yml >"$tmp/al" 2>&1; then
-		echo "PASS: ansible-lint (scripts/ansible, $(sed -n 's/.*Passed with \([a-z]*\) profile.*/\1/p' "$tmp/al") profile)"
+		pass "ansible-lint (scripts/ansible, $(sed -n 's/.*Passed with \([a-z]*\) profile.*/\1/p' "$tmp/al") profile)"
 	else
-		cat "$tmp/al"; echo "FAIL: ansible-lint (findings above)"; fail=1
+		findings "$tmp/al"; failed "ansible-lint (findings above)"
 	fi
 else
-	echo "FAIL: ansible-lint is missing (run sh scripts/deps.sh)"; fail=1
+	failed ansible-lint "ansible-lint is missing (run sh scripts/deps.sh)"
 fi
-rm -rf "$tmp"
 exit $fail

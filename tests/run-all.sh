@@ -1,18 +1,47 @@
 #!/bin/sh
-# `make check`: every suite, in order, then one closing line
-# "N passed, N failed" counting the PASS:/FAIL: lines of all suites.
-# Needs root with CAP_NET_ADMIN (network namespaces, veth, strace).
+# `make check` (every suite) and `make check-SUITE` (one): runs the suites
+# in order and sums their TAP into one closing line "N passed, N failed".
+#
+#   sh tests/run-all.sh [SUITE...]
+#
+# Each suite prints TAP (tests/lib/tap.sh; the unit tests their own): a line
+# "ok N - ..." or "not ok N - ..." per check, and the plan "1..N" when it
+# ends.  A suite also counts one failure when it prints no plan or a plan
+# that does not match its checks (it stopped half way), or when it exits
+# non-zero without a failed check.  Needs root with CAP_NET_ADMIN (network
+# namespaces, veth, strace).
 set -u
 cd "$(dirname "$0")/.."
 
+# The suites, in make check's order, and the command of each.
+ALL="unit lint netns sanitize badinput reliability deploy ansible systemd ike"
+command_of() {
+	case $1 in
+	unit) echo ./build/tests/unit/unit_core ;;
+	lint) echo sh scripts/lint.sh ;;
+	netns | sanitize | badinput | reliability | deploy | ansible | systemd | ike)
+		echo sh "tests/$1/run.sh" ;;
+	*) return 1 ;;
+	esac
+}
+
+suites=${*:-$ALL}
+for s in $suites; do
+	if ! command_of "$s" >/dev/null; then
+		echo "not ok 1 - run-all: '$s' is not a suite (suites: $ALL)"
+		echo "0 passed, 1 failed"
+		exit 2
+	fi
+done
+
 if [ "$(id -u)" != 0 ]; then
-	echo "FAIL: make check must run as root (it builds network namespaces and veth pairs)"
+	echo "not ok 1 - make check must run as root (it builds network namespaces and veth pairs)"
 	echo "0 passed, 1 failed"
 	exit 1
 fi
 probe="dadshim-probe-$$"
 if ! ip netns add "$probe" 2>/dev/null; then
-	echo "FAIL: cannot create a network namespace: CAP_NET_ADMIN (or CAP_SYS_ADMIN) is missing"
+	echo "not ok 1 - cannot create a network namespace: CAP_NET_ADMIN (or CAP_SYS_ADMIN) is missing"
 	echo "0 passed, 1 failed"
 	exit 1
 fi
@@ -23,26 +52,31 @@ trap 'rm -rf "$log"' EXIT
 passed=0
 failed=0
 
+# tap_count FILE: "OK NOT_OK PLAN" of one suite's TAP (PLAN - when none)
+tap_count() {
+	awk '/^ok [0-9]/ { ok++ } /^not ok [0-9]/ { bad++ }
+		/^1\.\.[0-9]+$/ { plan = substr($0, 4) }
+		END { printf "%d %d %s\n", ok, bad, plan == "" ? "-" : plan }' "$1"
+}
+
 suite() {
 	name=$1
-	shift
-	echo "=== $name: $*"
+	echo "=== $name: $(command_of "$name")"
 	start=$(date +%s)
-	"$@" >"$log/$name" 2>&1
+	# shellcheck disable=SC2046 # the command is words
+	env -u TAP_STATE $(command_of "$name") >"$log/$name" 2>&1
 	rc=$?
 	cat "$log/$name"
-	p=$(grep -c '^PASS' "$log/$name")
-	f=$(grep -c '^FAIL' "$log/$name")
-	# The unit tests count for themselves: their summary line counts every
-	# check, and each failed check also printed a "FAIL file:line:" line,
-	# which must not be counted a second time.
-	u=$(sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$log/$name")
-	if [ -n "$u" ]; then
-		p=$((p + ${u% *}))
-		f=$(($(grep -c '^FAIL: ' "$log/$name") + ${u#* }))
-	fi
-	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
-		echo "FAIL: suite $name exited $rc without naming a failure"
+	set -- $(tap_count "$log/$name")
+	p=$1 f=$2 plan=$3
+	if [ "$plan" = - ]; then
+		echo "not ok - $name: no plan: the suite stopped before its end (exit $rc)"
+		f=$((f + 1))
+	elif [ "$plan" != $((p + f)) ]; then
+		echo "not ok - $name: plan 1..$plan, but $((p + f)) checks ran"
+		f=$((f + 1))
+	elif [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		echo "not ok - $name: exited $rc without naming a failure"
 		f=1
 	fi
 	passed=$((passed + p))
@@ -50,16 +84,9 @@ suite() {
 	echo "=== $name: $p passed, $f failed ($(( $(date +%s) - start )) s)"
 }
 
-suite unit ./tests/unit_core
-suite lint sh scripts/lint.sh
-suite netns sh tests/netns/run.sh
-suite sanitize sh tests/sanitize.sh
-suite badinput sh tests/badinput.sh
-suite reliability sh tests/reliability.sh
-suite deploy sh tests/deploy/run.sh
-suite ansible sh tests/ansible/run.sh
-suite systemd sh tests/systemd/run.sh
-suite ike sh tests/ike/run.sh
+for s in $suites; do
+	suite "$s"
+done
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

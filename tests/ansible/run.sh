@@ -9,7 +9,7 @@
 #  - dadshim_restart=true on a host whose PID 1 is not systemd fails clearly.
 # Every outcome is judged by dpkg-query and the file system, not by
 # Ansible's words alone.  The restart path under a real systemd is tested in
-# tests/systemd.  Prints PASS:/FAIL: lines; exits non-zero if anything failed.
+# tests/systemd.  Prints TAP (tests/lib/tap.sh); exits non-zero if anything failed.
 set -eu
 
 cd "$(dirname "$0")/../.."
@@ -19,13 +19,15 @@ PLAYBOOK=$TOP/scripts/ansible/dadshim.yml
 UNITS='strongswan.service strongswan-starter.service strongswan-swanctl.service ipsec.service'
 GUARD=600 # seconds: bound for one playbook run, never an assertion
 
+# shellcheck source=tests/lib/tap.sh
+. tests/lib/tap.sh
 fails=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1 ($2)"; fails=$((fails + 1)); }
-note() { echo "  # $*"; }
+pass() { tap_ok "$1"; }
+fail() { tap_not_ok "$1" "$2"; fails=$((fails + 1)); }
+note() { tap_note "$*"; }
 
 if [ "$(id -u)" != 0 ]; then
-	echo "FAIL: ansible (must run as root: it installs and removes a .deb)"
+	fail ansible "must run as root: it installs and removes a .deb"
 	exit 1
 fi
 missing=''
@@ -33,12 +35,12 @@ for t in ansible-playbook dpkg-query dpkg-deb jq ip timeout make; do
 	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 done
 if [ -n "$missing" ]; then
-	echo "FAIL: ansible (missing:$missing; run sh scripts/deps.sh)"
+	fail ansible "missing:$missing; run sh scripts/deps.sh"
 	exit 1
 fi
 installed() { dpkg-query -W -f '${Status}' dadshim 2>/dev/null | grep -q ' installed$'; }
 if installed; then
-	echo "FAIL: ansible (a dadshim package is already installed on this machine; not touching it)"
+	fail ansible "a dadshim package is already installed on this machine; not touching it"
 	exit 1
 fi
 
@@ -49,13 +51,14 @@ cleanup() {
 	set +e
 	ip netns del "$NS" 2>/dev/null
 	if [ "$DEB_INSTALLED" = 1 ] || installed; then
-		echo "  # cleanup: purging the dadshim package this test installed"
+		echo "# cleanup: purging the dadshim package this test installed"
 		dpkg --purge dadshim >/dev/null 2>&1
 	fi
 	rm -rf /var/cache/dadshim "$TMP"
+	tap_end
 }
 trap cleanup EXIT
-trap 'echo "  # interrupted" >&2; exit 1' HUP INT TERM
+trap 'echo "# interrupted" >&2; exit 1' HUP INT TERM
 
 arch=$(dpkg --print-architecture)
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || ${CC:-cc} -print-multiarch)
@@ -77,7 +80,7 @@ play() {
 recap() {
 	sed -n "s/^$2 *: .* $3=\([0-9][0-9]*\).*/\1/p" "$1" | tail -n 1
 }
-summary() { # OUT: the recap line and the failing message, for a FAIL line
+summary() { # OUT: the recap line and the failing message, for a failed check
 	{ grep -E '^(fatal|failed):|"msg"' "$1" | head -n 3; grep -E '^[a-z0-9]+ *: ok=' "$1"; } | tr '\n' ' ' | cut -c 1-600
 }
 dropins_left() { # every dadshim drop-in or mask, package's or dadshim-enable's
@@ -284,7 +287,7 @@ fi
 note "ansible suite: $(( $(date +%s) - start )) s"
 
 if [ "$fails" -gt 0 ]; then
-	echo "ansible: $fails failure(s)"
+	tap_note "ansible: $fails failure(s)"
 	exit 1
 fi
-echo "ansible: all passed"
+tap_note "ansible: all passed"

@@ -1,7 +1,7 @@
 /*
  * routeup - time from "virtual IP requested" to "source route installed",
  * speaking the netlink of strongSwan 5.5.1's charon (see
- * /work/shared/reference/strongswan-5.5.1-netlink.md and tests/charon551.c):
+ * /work/shared/reference/strongswan-5.5.1-netlink.md and tests/clients/charon551.c):
  * one request socket written with sendto() and read with select() +
  * recv(MSG_TRUNC), one event socket read with recvfrom(MSG_DONTWAIT).
  *

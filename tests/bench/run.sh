@@ -6,19 +6,23 @@
 # drifting load hits both alike.  No figure is asserted: the exit status is
 # non-zero only when a measurement could not be made (a run failed to do
 # its work), never because a figure missed its goal.
+# Prints TAP (tests/lib/tap.sh): the figures are "# " lines, and the one
+# check is that every measurement was made.
 # Run as root from anywhere; BENCH_REPS (default 7, at least 5).
 set -eu
 cd "$(dirname "$0")/../.."
+# shellcheck source=tests/lib/tap.sh
+. tests/lib/tap.sh
+fail() { tap_not_ok "$1" "$2"; }
 
 REPS=${BENCH_REPS:-7}
 case $REPS in
-'' | *[!0-9]*) echo "bench: BENCH_REPS must be a number" >&2; exit 2 ;;
+'' | *[!0-9]*) fail bench "BENCH_REPS must be a number, got '$REPS'"; exit 2 ;;
 esac
 [ "$REPS" -ge 5 ] || REPS=5
 
 SHIM=$(pwd)/shim/libdadshim.so
-CHARON=$(pwd)/tests/charon551
-OUT=$(pwd)/build/bench
+CHARON=$(pwd)/build/tests/clients/charon551
 # Generous guard for any single command: no figure depends on it.
 GUARD=120
 
@@ -27,7 +31,7 @@ unset LD_PRELOAD DADSHIM_NODAD DADSHIM_RETRY DADSHIM_WAIT_MS DADSHIM_LOG \
 	DADSHIM_LOG_TARGET
 
 die() {
-	echo "FAIL: bench ($*)"
+	fail bench "$*"
 	exit 1
 }
 
@@ -40,14 +44,13 @@ for tool in ip cc awk timeout valgrind; do
 	command -v "$tool" >/dev/null 2>&1 || die "$tool missing: run make deps"
 done
 [ -e "$SHIM" ] || die "$SHIM missing: run make"
-[ -x "$CHARON" ] || die "$CHARON missing: run make tests/charon551"
+[ -x "$CHARON" ] || die "$CHARON missing: run make build/tests/clients/charon551"
 IP=$(command -v ip)
 
-mkdir -p "$OUT"
+# The programs, built by make bench with the project's flags.
+BB=$(pwd)/build/tests/bench
 for p in passbench routeup dadwatch spawn; do
-	cc -O2 -std=gnu99 -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
-		-Wstrict-prototypes -D_GNU_SOURCE -o "$OUT/$p" "tests/bench/$p.c" ||
-		die "cannot build tests/bench/$p.c"
+	[ -x "$BB/$p" ] || die "$BB/$p missing: run make bench"
 done
 
 NSA="dsbench-$$-a"
@@ -64,6 +67,7 @@ cleanup() {
 	ip netns del "$NSA" 2>/dev/null || :
 	ip netns del "$NSB" 2>/dev/null || :
 	rm -rf "$TMP"
+	tap_end
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -165,13 +169,13 @@ first_is_base() {
 	[ $(($1 % 2)) -eq 1 ]
 }
 
-echo "dadshim bench: $REPS repetitions, $(nproc) CPUs, kernel $(uname -r)"
-echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other jobs share this machine: medians)"
+echo "# dadshim bench: $REPS repetitions, $(nproc) CPUs, kernel $(uname -r)"
+echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other jobs share this machine: medians)"
 START=$(date +%s)
 
 # ---- 1. pass-through cost on descriptors that are not netlink ----
 N=1000000
-echo "== 1. pass-through: $N x (sendto+recv) on loopback UDP, $N x (write+read) on a pipe"
+echo "# == 1. pass-through: $N x (sendto+recv) on loopback UDP, $N x (write+read) on a pipe"
 for k in udp pipe; do
 	: >"$TMP/$k.base"
 	: >"$TMP/$k.shim"
@@ -180,11 +184,11 @@ rep=1
 while [ $rep -le "$REPS" ]; do
 	for k in udp pipe; do
 		if first_is_base $rep; then
-			in_a "$OUT/passbench" $k $N >>"$TMP/$k.base" || die "passbench $k"
-			shim_a "$OUT/passbench" $k $N >>"$TMP/$k.shim" || die "passbench $k (shim)"
+			in_a "$BB/passbench" $k $N >>"$TMP/$k.base" || die "passbench $k"
+			shim_a "$BB/passbench" $k $N >>"$TMP/$k.shim" || die "passbench $k (shim)"
 		else
-			shim_a "$OUT/passbench" $k $N >>"$TMP/$k.shim" || die "passbench $k (shim)"
-			in_a "$OUT/passbench" $k $N >>"$TMP/$k.base" || die "passbench $k"
+			shim_a "$BB/passbench" $k $N >>"$TMP/$k.shim" || die "passbench $k (shim)"
+			in_a "$BB/passbench" $k $N >>"$TMP/$k.base" || die "passbench $k"
 		fi
 	done
 	rep=$((rep + 1))
@@ -208,7 +212,7 @@ ir() {
 	for n in $NI $((2 * NI)); do
 		timeout "$GUARD" ip netns exec "$NSA" env ${2:+"LD_PRELOAD=$2"} \
 			valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-			"$OUT/passbench" "$1" "$n" 2>&1 >/dev/null |
+			"$BB/passbench" "$1" "$n" 2>&1 >/dev/null |
 			sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 	done | awk 'NR == 1 { a = $1 } NR == 2 { print $1 - a; ok = 1 } END { exit !ok }'
 }
@@ -226,7 +230,7 @@ done
 # ---- 2. netlink requests the shim does not change ----
 NR4=20000
 NGL=20000
-echo "== 2. netlink: $NR4 x IPv4 RTM_NEWROUTE+RTM_DELROUTE (acked), $NGL x RTM_GETLINK dump"
+echo "# == 2. netlink: $NR4 x IPv4 RTM_NEWROUTE+RTM_DELROUTE (acked), $NGL x RTM_GETLINK dump"
 for k in route4 getlink; do
 	: >"$TMP/$k.base"
 	: >"$TMP/$k.shim"
@@ -240,11 +244,11 @@ while [ $rep -le "$REPS" ]; do
 			set -- getlink $NGL
 		fi
 		if first_is_base $rep; then
-			in_a "$OUT/passbench" "$@" >>"$TMP/$k.base" || die "passbench $k"
-			shim_a "$OUT/passbench" "$@" >>"$TMP/$k.shim" || die "passbench $k (shim)"
+			in_a "$BB/passbench" "$@" >>"$TMP/$k.base" || die "passbench $k"
+			shim_a "$BB/passbench" "$@" >>"$TMP/$k.shim" || die "passbench $k (shim)"
 		else
-			shim_a "$OUT/passbench" "$@" >>"$TMP/$k.shim" || die "passbench $k (shim)"
-			in_a "$OUT/passbench" "$@" >>"$TMP/$k.base" || die "passbench $k"
+			shim_a "$BB/passbench" "$@" >>"$TMP/$k.shim" || die "passbench $k (shim)"
+			in_a "$BB/passbench" "$@" >>"$TMP/$k.base" || die "passbench $k"
 		fi
 	done
 	rep=$((rep + 1))
@@ -262,14 +266,14 @@ row "RTM_GETLINK dump, wall time per dump" us $((NGL * 1000)) "$TMP/getlink.base
 
 # ---- 3a. time to a working route with the shim's defaults (NODAD) ----
 K=51
-echo "== 3a. RTM_NEWADDR sent -> source route acked, $K per run: 5.5.1's request (flags 0) with the shim, vs the same with nodad and no shim"
+echo "# == 3a. RTM_NEWADDR sent -> source route acked, $K per run: 5.5.1's request (flags 0) with the shim, vs the same with nodad and no shim"
 # The race is real here, now: without the shim the 5.5.1 request fails.
-if in_a "$OUT/routeup" --dev "$IFA" --base 1 --count 1 2>"$TMP/race.err"; then
+if in_a "$BB/routeup" --dev "$IFA" --base 1 --count 1 2>"$TMP/race.err"; then
 	die "without the shim the source route did not fail: no DAD race to measure on $IFA"
 fi
 grep -q 'RTM_NEWROUTE: Invalid argument' "$TMP/race.err" ||
 	die "without the shim: $(cat "$TMP/race.err")"
-echo "  without the shim, 5.5.1's request: $(cat "$TMP/race.err")"
+echo "#   without the shim, 5.5.1's request: $(cat "$TMP/race.err")"
 ip -n "$NSA" -6 route flush table 220 2>/dev/null || :
 ip -n "$NSA" -6 addr del 2001:db8:ffff::1/128 dev "$IFA" 2>/dev/null || :
 : >"$TMP/up.base"
@@ -277,16 +281,16 @@ ip -n "$NSA" -6 addr del 2001:db8:ffff::1/128 dev "$IFA" 2>/dev/null || :
 : >"$TMP/up.log0"
 # up_base/up_shim/up_log0 BASE: one run of K route-ups from VIP number BASE
 up_base() {
-	in_a "$OUT/routeup" --dev "$IFA" --base "$1" --count $K --nodad >>"$TMP/up.base" ||
+	in_a "$BB/routeup" --dev "$IFA" --base "$1" --count $K --nodad >>"$TMP/up.base" ||
 		die "routeup --nodad"
 }
 up_shim() {
-	shim_a "$OUT/routeup" --dev "$IFA" --base "$1" --count $K >>"$TMP/up.shim" ||
+	shim_a "$BB/routeup" --dev "$IFA" --base "$1" --count $K >>"$TMP/up.shim" ||
 		die "routeup with the shim"
 }
 # The same without the shim's log lines: how much of the cost is logging.
 up_log0() {
-	shim_a DADSHIM_LOG=0 "$OUT/routeup" --dev "$IFA" --base "$1" --count $K \
+	shim_a DADSHIM_LOG=0 "$BB/routeup" --dev "$IFA" --base "$1" --count $K \
 		>>"$TMP/up.log0" || die "routeup with the shim, DADSHIM_LOG=0"
 }
 rep=1
@@ -313,7 +317,7 @@ row "... same, shim with DADSHIM_LOG=0, wall time" us 1000 "$TMP/up.base.med" "$
 row "... same, shim with DADSHIM_LOG=0, CPU time" us 1000 "$TMP/up.base.cpu" "$TMP/up.log0.cpu" "(share of logging)"
 
 # ---- 3b. retry path: DAD complete -> route installed ----
-echo "== 3b. DADSHIM_NODAD=0: kernel's DAD-complete event -> route in table 220, seen by a separate listener"
+echo "# == 3b. DADSHIM_NODAD=0: kernel's DAD-complete event -> route in table 220, seen by a separate listener"
 : >"$TMP/dad.shim"
 : >"$TMP/dad.s1"
 : >"$TMP/dad.s01"
@@ -324,7 +328,7 @@ once() {
 	vip=$2
 	w="$TMP/watch.$mode"
 	: >"$w"
-	ip netns exec "$NSA" "$OUT/dadwatch" --vip "$vip" --table 220 \
+	ip netns exec "$NSA" "$BB/dadwatch" --vip "$vip" --table 220 \
 		--timeout-ms 30000 >"$w" &
 	wpid=$!
 	BG="$BG $wpid"
@@ -368,7 +372,7 @@ once() {
 rep=1
 while [ $rep -le "$REPS" ]; do
 	once shim "2001:db8:ffff:1::$rep"
-	[ $rep -eq 1 ] && echo "  shim: $(grep 'DAD ended' "$TMP/c.err" || cat "$TMP/c.err")"
+	[ $rep -eq 1 ] && echo "#   shim: $(grep 'DAD ended' "$TMP/c.err" || cat "$TMP/c.err")"
 	once s1 "2001:db8:ffff:2::$rep"
 	once s01 "2001:db8:ffff:3::$rep"
 	rep=$((rep + 1))
@@ -380,7 +384,7 @@ single "DAD complete -> route, shell loop with sleep 0.1" ms 1000000 "$TMP/dad.s
 
 # ---- 4. start-up and memory ----
 NX=1000
-echo "== 4. start-up: $NX x fork+exec+wait of /bin/true and of ip -V; resident memory"
+echo "# == 4. start-up: $NX x fork+exec+wait of /bin/true and of ip -V; resident memory"
 for k in true ipv; do
 	: >"$TMP/$k.base"
 	: >"$TMP/$k.shim"
@@ -396,17 +400,17 @@ while [ $rep -le "$REPS" ]; do
 			set -- $NX "$IP" -V
 		fi
 		if first_is_base $rep; then
-			timeout "$GUARD" "$OUT/spawn" "$@" >>"$TMP/$k.base" || die "spawn $k"
-			timeout "$GUARD" "$OUT/spawn" --preload "$SHIM" "$@" >>"$TMP/$k.shim" ||
+			timeout "$GUARD" "$BB/spawn" "$@" >>"$TMP/$k.base" || die "spawn $k"
+			timeout "$GUARD" "$BB/spawn" --preload "$SHIM" "$@" >>"$TMP/$k.shim" ||
 				die "spawn $k (shim)"
 		else
-			timeout "$GUARD" "$OUT/spawn" --preload "$SHIM" "$@" >>"$TMP/$k.shim" ||
+			timeout "$GUARD" "$BB/spawn" --preload "$SHIM" "$@" >>"$TMP/$k.shim" ||
 				die "spawn $k (shim)"
-			timeout "$GUARD" "$OUT/spawn" "$@" >>"$TMP/$k.base" || die "spawn $k"
+			timeout "$GUARD" "$BB/spawn" "$@" >>"$TMP/$k.base" || die "spawn $k"
 		fi
 	done
-	in_a "$OUT/passbench" rss | awk '{ printf "%s ", $2 } END { print "" }' >>"$TMP/rss.base"
-	shim_a "$OUT/passbench" rss | awk '{ printf "%s ", $2 } END { print "" }' >>"$TMP/rss.shim"
+	in_a "$BB/passbench" rss | awk '{ printf "%s ", $2 } END { print "" }' >>"$TMP/rss.base"
+	shim_a "$BB/passbench" rss | awk '{ printf "%s ", $2 } END { print "" }' >>"$TMP/rss.shim"
 	rep=$((rep + 1))
 done
 for k in true ipv; do
@@ -433,12 +437,12 @@ done | awk 'NR == 1 { a = $1 } NR == 2 { b = $1 }
 	END { printf "| exec /bin/true, user-space instructions (callgrind) | %d | %d | %.3f | (figure) | - |\n", a, b, a ? b / a : 0 }' >>"$ROWS"
 
 echo
-echo "| measure | without shim: median [min-max] | with shim: median [min-max] | ratio (median of pairs) | goal | met |"
-echo "|---|---|---|---|---|---|"
-cat "$ROWS"
+echo "# | measure | without shim: median [min-max] | with shim: median [min-max] | ratio (median of pairs) | goal | met |"
+echo "# |---|---|---|---|---|---|"
+sed 's/^/# /' "$ROWS"
 echo
 if [ "$COALESCED" -gt 0 ]; then
-	echo "note: in $COALESCED of the 3b runs the listener read the route event late (it was queued with the DAD event): those latencies are too small."
+	echo "# note: in $COALESCED of the 3b runs the listener read the route event late (it was queued with the DAD event): those latencies are too small."
 fi
-echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg); bench took $(($(date +%s) - START)) s"
-echo "PASS: bench (figures above; goals are reported, not asserted)"
+echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg); bench took $(($(date +%s) - START)) s"
+tap_ok "bench: every measurement made (figures above; goals are reported, not asserted)"

@@ -9,7 +9,7 @@
 #    dpkg --purge leaves nothing;
 #  - every finding of dadshim-doctor, in namespaces built to show it, with real
 #    strongSwan 5.9.8 daemons (kernel-libipsec: this kernel has no ESP).
-# Prints PASS:/FAIL: lines; exits non-zero if anything failed.  Needs root.
+# Prints TAP (tests/lib/tap.sh); exits non-zero if anything failed.  Needs root.
 set -eu
 
 cd "$(dirname "$0")/../.."
@@ -20,13 +20,15 @@ DOCTOR=$TOP/scripts/dadshim-doctor
 UNITS='strongswan.service strongswan-starter.service strongswan-swanctl.service ipsec.service'
 GUARD=60 # seconds: generous bound for any single step, never an assertion
 
+# shellcheck source=tests/lib/tap.sh
+. tests/lib/tap.sh
 fails=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1 ($2)"; fails=$((fails + 1)); }
-note() { echo "  # $*"; }
+pass() { tap_ok "$1"; }
+fail() { tap_not_ok "$1" "$2"; fails=$((fails + 1)); }
+note() { tap_note "$*"; }
 
 if [ "$(id -u)" != 0 ]; then
-	echo "FAIL: deploy (must run as root with CAP_NET_ADMIN: it installs a .deb and creates network namespaces)"
+	fail deploy "must run as root with CAP_NET_ADMIN: it installs a .deb and creates network namespaces"
 	exit 1
 fi
 missing=''
@@ -45,11 +47,11 @@ for fp in kernel-libipsec:libcharon-extra-plugins vici:strongswan-swanctl aes:li
 done
 [ -e /dev/net/tun ] || missing="$missing /dev/net/tun (the kernel's tun driver)"
 if [ -n "$missing" ]; then
-	echo "FAIL: deploy (missing:$missing; run sh scripts/deps.sh)"
+	fail deploy "missing:$missing; run sh scripts/deps.sh"
 	exit 1
 fi
 if [ ! -f "$SHIM" ]; then
-	echo "FAIL: deploy ($SHIM is missing: run make)"
+	fail deploy "$SHIM is missing: run make"
 	exit 1
 fi
 
@@ -66,14 +68,15 @@ cleanup() {
 	done
 	for n in $NSLIST; do ip netns del "$n" 2>/dev/null; done
 	if [ "$DEB_INSTALLED" = 1 ]; then
-		echo "  # cleanup: purging the dadshim package this test installed"
+		echo "# cleanup: purging the dadshim package this test installed"
 		dpkg_wait --purge dadshim >/dev/null 2>&1
 	fi
 	restore_default_ipsec
 	rm -rf "$TMP"
+	tap_end
 }
 trap cleanup EXIT
-trap 'echo "  # interrupted" >&2; exit 1' HUP INT TERM
+trap 'echo "# interrupted" >&2; exit 1' HUP INT TERM
 
 # /etc/default/ipsec is the one file outside the package the .deb may touch.
 if [ -e /etc/default/ipsec ]; then cp -p /etc/default/ipsec "$TMP/default-ipsec.orig"; fi
@@ -101,7 +104,7 @@ dpkg_wait() {
 
 # ip netns add works only with CAP_NET_ADMIN: say so clearly.
 if ! ip netns add "${ID}x" 2>"$TMP/err"; then
-	echo "FAIL: deploy (cannot create a network namespace: CAP_NET_ADMIN missing? $(cat "$TMP/err"))"
+	fail deploy "cannot create a network namespace: CAP_NET_ADMIN missing? $(cat "$TMP/err")"
 	exit 1
 fi
 ip netns del "${ID}x"
@@ -130,9 +133,9 @@ unit_preloads() { # LIB DROPIN_DIR_REGEX
 # ---------------------------------------------------------------------------
 t_stretch() {
 	if sh scripts/check-stretch.sh "$SHIM" >"$TMP/stretch.out" 2>&1; then :; fi
-	# check-stretch prints its own PASS:/FAIL: lines; count its failures here.
+	# check-stretch numbers its checks on in this stream; count its failures here.
 	cat "$TMP/stretch.out"
-	n=$(grep -c '^FAIL:' "$TMP/stretch.out" || true)
+	n=$(grep -c '^not ok ' "$TMP/stretch.out" || true)
 	fails=$((fails + n))
 }
 
@@ -896,7 +899,7 @@ t_doctor_dad
 t_doctor_ike
 
 if [ "$fails" -gt 0 ]; then
-	echo "deploy: $fails failure(s)"
+	tap_note "deploy: $fails failure(s)"
 	exit 1
 fi
-echo "deploy: all passed"
+tap_note "deploy: all passed"

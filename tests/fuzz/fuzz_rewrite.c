@@ -43,8 +43,6 @@ static int candidates(const unsigned char *b, const struct o_msg *m, size_t nm,
 
 	for (i = 0; i < nm && i < O_MSGS; i++) {
 		const unsigned char *msg = b + m[i].off;
-		uint32_t eff;
-		int local;
 
 		if (m[i].type != RTM_NEWADDR || !(m[i].flags & NLM_F_REQUEST))
 			continue;
@@ -56,6 +54,8 @@ static int candidates(const unsigned char *b, const struct o_msg *m, size_t nm,
 			continue;	/* documented: left to the kernel */
 		if (n < SITES) {
 			struct cand *k = &c[n];
+			uint32_t eff;
+			int local;
 
 			memset(k, 0, sizeof(*k));
 			k->off = m[i].off;
@@ -164,13 +164,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	unsigned char *buf = o_heap(data, size), *out = o_heap(data, size);
 	unsigned char *g;
-	unsigned gch;
 
 	check(data, size, buf, out);
 	/* libmnl's own reads are not instrumented: the same call on a copy
 	 * that ends at an inaccessible page, same result expected. */
 	g = o_guarded(data, size);
 	if (g) {
+		unsigned gch;
+
 		INVARIANT(nodad_scan(g, size, NULL, 0) == nodad_scan(data, size, NULL, 0),
 			  "scan differs at the guard page");
 		gch = nodad_rewrite(g, size);

@@ -1,18 +1,18 @@
 #!/bin/sh
 # Regenerates the seed corpus in tests/fuzz/corpus/ from real traffic:
-# iproute2 and tests/charon551 run in a throwaway pair of namespaces under
+# iproute2 and build/tests/clients/charon551 run in a throwaway pair of namespaces under
 # strace, and the bytes that crossed the kernel boundary (strace's hex
 # dumps) become seeds: requests (with and without IFA_FLAGS, IPv4 and
 # IPv6, routes with RTA_PREFSRC, dumps), replies (acks, the EINVAL of the
 # race, dump parts, NLMSG_DONE) and notifications (tentative, DAD over,
 # dadfailed, deleted).  Plus the reference's two vectors.  Needs root; run
-# from the repository root after `make tests/charon551`.  Not part of the
+# from the repository root after `make build/tests/clients/charon551`.  Not part of the
 # tests: the seeds it wrote are committed.
 set -eu
-# shellcheck source=tests/netns/lib.sh
-. tests/netns/lib.sh
+# shellcheck source=tests/lib/netns.sh
+. tests/lib/netns.sh
 require_root mkcorpus
-require_file mkcorpus tests/charon551
+require_file mkcorpus build/tests/clients/charon551
 
 C=tests/fuzz/corpus
 TR=$T_TMP/tr
@@ -100,7 +100,7 @@ done
 addr_seeds dump dump 2001:db8:ffff::2
 
 # strongSwan 5.5.1's own messages: the race, request socket and events.
-trace charon tests/charon551 --dev "$IF1" --vip 2001:db8:ffff::7
+trace charon build/tests/clients/charon551 --dev "$IF1" --vip 2001:db8:ffff::7
 split charon
 addr_seeds charon charon 2001:db8:ffff::7
 

@@ -1,25 +1,28 @@
 #!/bin/sh
-# `make fuzz`: builds the libFuzzer targets of dadshim's pure core (clang,
-# -fsanitize=fuzzer,address,undefined) and runs each for SECONDS (argument,
+# `make fuzz`: runs the libFuzzer targets of dadshim's pure core (built by
+# make fuzz with clang, -fsanitize=fuzzer,address,undefined) each for SECONDS (argument,
 # else $FUZZ_SECONDS, else 60) from the seed corpus in tests/fuzz/corpus/.
 # A target fails on a sanitizer report, a failed invariant, a crash, a
 # timeout or a leak; the input that did it is kept under build/fuzz/ and
 # shown.  Ends with a table: executions, exec/s, libFuzzer's cov/ft, the
 # corpus, and the line and branch coverage (llvm-cov, over everything the
-# target executed) of the code each target is about.
+# target executed) of the code each target is about.  Prints TAP
+# (tests/lib/tap.sh), one check per target; the table is "# " lines.
 #
 #   sh tests/fuzz/run.sh [SECONDS]
 set -eu
 cd "$(dirname "$0")/../.."
+# shellcheck source=tests/lib/tap.sh
+. tests/lib/tap.sh
 
 secs=${1:-${FUZZ_SECONDS:-60}}
 case $secs in
 '' | *[!0-9]*)
-	echo "FAIL: fuzz (SECONDS must be a whole number, got '$secs')"
+	tap_not_ok fuzz "SECONDS must be a whole number, got '$secs'"
 	exit 1
 	;;
 esac
-CC=${FUZZ_CC:-clang}
+
 PROFDATA=${FUZZ_PROFDATA:-llvm-profdata}
 COV=${FUZZ_COV:-llvm-cov}
 OUT=build/fuzz
@@ -38,23 +41,18 @@ scope_of() {
 
 fails=0
 fail() {
-	echo "FAIL: $1 ($2)"
+	tap_not_ok "$1" "$2"
 	fails=$((fails + 1))
 }
 
-for tool in "$CC" "$PROFDATA" "$COV"; do
+for tool in "$PROFDATA" "$COV"; do
 	command -v "$tool" >/dev/null 2>&1 ||
 		{ fail fuzz "$tool missing: make deps (clang, llvm)"; exit 1; }
 done
 
-# The core's sources, as the Makefile lists them (they may change).
-# shellcheck disable=SC2016 # $(CORE_SRCS) is make's
-CORE=$(make -s --no-print-directory --eval 'dadshim-print-core: ; @echo $(CORE_SRCS)' \
-	dadshim-print-core)
-MNL_CFLAGS=$(pkg-config --cflags libmnl 2>/dev/null || :)
-MNL_LIBS=$(pkg-config --libs libmnl 2>/dev/null || echo -lmnl)
-CFLAGS="-std=gnu99 -Wall -Wextra -Werror -D_GNU_SOURCE -g -O1 -Ishim -Itests/fuzz"
-
+# The targets, built by make fuzz (build/tests/fuzz: fuzz_T with
+# ASan+UBSan, fuzz_T_cov instrumented for coverage).
+FB=$(pwd)/build/tests/fuzz
 rm -rf "$OUT"
 mkdir -p "$OUT"
 printf '%-9s %11s %8s %5s %6s %7s %14s %14s\n' target executions exec/s cov ft corpus \
@@ -63,25 +61,15 @@ printf '%-9s %11s %8s %5s %6s %7s %14s %14s\n' target executions exec/s cov ft c
 for t in $TARGETS; do
 	d=$OUT/$t
 	mkdir -p "$d/corpus"
-	src=tests/fuzz/fuzz_$t.c
-	# shellcheck disable=SC2086 # flag lists
-	if ! $CC $CFLAGS $MNL_CFLAGS -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o "$d/fuzz" "$src" $CORE $MNL_LIBS \
-		2>"$d/build.log"; then
-		fail "fuzz_$t" "does not build: $(head -n 3 "$d/build.log" | tr '\n' ' ')"
-		continue
-	fi
-	# shellcheck disable=SC2086
-	if ! $CC $CFLAGS $MNL_CFLAGS -fsanitize=fuzzer -fprofile-instr-generate \
-		-fcoverage-mapping -o "$d/cov" "$src" $CORE $MNL_LIBS 2>>"$d/build.log"; then
-		fail "fuzz_$t" "coverage build failed: $(head -n 3 "$d/build.log" | tr '\n' ' ')"
+	if [ ! -x "$FB/fuzz_$t" ] || [ ! -x "$FB/fuzz_${t}_cov" ]; then
+		fail "fuzz_$t" "$FB/fuzz_$t or fuzz_${t}_cov missing: run make fuzz"
 		continue
 	fi
 	echo "# fuzz_$t: $secs s"
 	rc=0
 	# New inputs go to the first directory; the seeds stay as committed.
 	# A guard well above the run time catches a fuzzer that hangs.
-	timeout $((secs * 2 + 120)) "$d/fuzz" -max_total_time="$secs" \
+	timeout $((secs * 2 + 120)) "$FB/fuzz_$t" -max_total_time="$secs" \
 		-max_len=$MAXLEN -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$d/" "$d/corpus" "tests/fuzz/corpus/$t" \
 		>"$d/log" 2>&1 || rc=$?
@@ -97,20 +85,20 @@ for t in $TARGETS; do
 		why=$(grep -m 1 -E '^invariant failed|ERROR: |runtime error' "$d/log" || :)
 		fail "fuzz_$t" "${why:-exit status $rc}; input kept in ${art:-$d}"
 		grep -E 'invariant failed|ERROR|SUMMARY|runtime error| in [a-z_]+ /' \
-			"$d/log" | head -n 12 | sed 's/^/  | /'
-		[ -n "$art" ] && xxd "$art" | head -n 16 | sed 's/^/  | /'
+			"$d/log" | head -n 12 | sed 's/^/#   | /'
+		[ -n "$art" ] && xxd "$art" | head -n 16 | sed 's/^/#   | /'
 	else
-		echo "PASS: fuzz_$t ($execs executions in $secs s, no invariant failed)"
+		tap_ok "fuzz_$t ($execs executions in $secs s, no invariant failed)"
 	fi
 	# Coverage of the code under test by everything kept (seeds included).
-	LLVM_PROFILE_FILE="$d/cov.profraw" "$d/cov" -runs=0 "$d/corpus" \
+	LLVM_PROFILE_FILE="$d/cov.profraw" "$FB/fuzz_${t}_cov" -runs=0 "$d/corpus" \
 		"tests/fuzz/corpus/$t" >"$d/cov.log" 2>&1 || :
 	lines=- branches=-
 	if [ -s "$d/cov.profraw" ] &&
 		"$PROFDATA" merge -o "$d/cov.profdata" "$d/cov.profraw" 2>>"$d/cov.log"; then
 		: >"$d/cov.functions"
 		for s in $(scope_of "$t"); do
-			"$COV" report -show-functions "$d/cov" -instr-profile="$d/cov.profdata" \
+			"$COV" report -show-functions "$FB/fuzz_${t}_cov" -instr-profile="$d/cov.profdata" \
 				"${s%%:*}" 2>>"$d/cov.log" |
 				awk -v re="${s#*:}" '$1 ~ re && $2 ~ /^[0-9]+$/' >>"$d/cov.functions"
 		done

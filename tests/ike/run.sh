@@ -11,7 +11,7 @@
 #    (it does not on hosts whose CPU has AMX).
 # Scenarios: base (no shim), client (client service preloaded), both
 # (client and gateway preloaded), updown (in all three: the field
-# workaround, raced without the shim), layout (no shim; tests/charon551
+# workaround, raced without the shim), layout (no shim; build/tests/clients/charon551
 # checked against the real daemon's requests).
 # Needs root and CAP_NET_ADMIN.  DADSHIM_IKE_KEEP=1 keeps the evidence.
 # DADSHIM_IKE_BACKENDS (default "libipsec uml") chooses the backends;
@@ -22,34 +22,36 @@ set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 ike=$top/tests/ike
 shim=$top/shim/libdadshim.so
-c551=$top/tests/charon551
+c551=$top/build/tests/clients/charon551
 # seconds per scenario (one boot each): a guard, never an assertion; a
 # user-mode-linux guest slows down a lot when the host's CPUs are busy.
 boot_limit=${DADSHIM_IKE_BOOT_LIMIT:-300}
 
+# shellcheck source=tests/lib/tap.sh
+. "$top/tests/lib/tap.sh"
 fails=0
-B= # the backend's prefix of every PASS/FAIL line
-pass() { echo "PASS: $B$1"; }
+B= # the backend's prefix of every check's name
+pass() { tap_ok "$B$1"; }
 fail() {
-	echo "FAIL: $B$1 ($2)"
+	tap_not_ok "$B$1" "$2"
 	fails=$((fails + 1))
 }
-note() { echo "NOTE: $*"; }
+note() { tap_note "NOTE: $*"; }
 
 if [ "$(id -u)" != 0 ]; then
-	echo "FAIL: ike (needs root: run as root, e.g. sudo make check-ike)"
+	fail ike "needs root: run as root, e.g. sudo make check-ike"
 	exit 1
 fi
 # CAP_NET_ADMIN is bit 12 of the effective set.
 capeff=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status)
 if [ $((0x$capeff >> 12 & 1)) != 1 ]; then
-	echo "FAIL: ike (needs CAP_NET_ADMIN, effective set is $capeff)"
+	fail ike "needs CAP_NET_ADMIN, effective set is $capeff"
 	exit 1
 fi
 backends=${DADSHIM_IKE_BACKENDS:-libipsec uml}
 for b in $backends; do
 	case $b in libipsec | uml) ;; *)
-		echo "FAIL: ike (DADSHIM_IKE_BACKENDS='$backends': '$b' is not a backend; use libipsec and/or uml)"
+		fail ike "DADSHIM_IKE_BACKENDS='$backends': '$b' is not a backend; use libipsec and/or uml"
 		exit 1
 		;;
 	esac
@@ -88,14 +90,14 @@ if want uml; then
 	need /usr/lib/uml/modules user-mode-linux
 fi
 if [ -n "$missing" ]; then
-	echo "FAIL: ike (missing:$missing; run sh scripts/deps.sh)"
+	fail ike "missing:$missing; run sh scripts/deps.sh"
 	exit 1
 fi
 for f in "$shim" "$c551"; do
 	[ -e "$f" ] || missing="$missing $f"
 done
 if [ -n "$missing" ]; then
-	echo "FAIL: ike (missing:$missing; run make)"
+	fail ike "missing:$missing; run make check-ike"
 	exit 1
 fi
 
@@ -131,10 +133,11 @@ cleanup() {
 	[ -n "$hpid" ] && { kill -KILL "$hpid" 2>/dev/null || true; }
 	kill_netns
 	if [ "${DADSHIM_IKE_KEEP:-0}" = 1 ]; then
-		echo "evidence kept in $root"
+		tap_note "evidence kept in $root"
 	else
 		rm -rf "$root"
 	fi
+	tap_end
 }
 hpid=''
 trap cleanup EXIT
@@ -221,11 +224,11 @@ boot() {
 			fail "$name: no process left behind" "still running in the namespaces: $left"
 		fi
 		kill_netns
-		echo "INFO: $B$name: scenario $((ms / 1000)).$((ms % 1000 / 100)) s wall, exit $rc"
+		tap_note "INFO: $B$name: scenario $((ms / 1000)).$((ms % 1000 / 100)) s wall, exit $rc"
 	else
 		uml_launch "$d" "$boot_limit"
 		ready=$(sed -n 's/^scenario: \([0-9.]*\) start gateway.*/\1/p' "$d/init.log" 2>/dev/null || true)
-		echo "INFO: $B$name: boot to scenario start ${ready:-?} s (guest uptime), whole boot $((ms / 1000)).$((ms % 1000 / 100)) s wall, exit $rc"
+		tap_note "INFO: $B$name: boot to scenario start ${ready:-?} s (guest uptime), whole boot $((ms / 1000)).$((ms % 1000 / 100)) s wall, exit $rc"
 	fi
 	echo "$ms" >"$d/wall_ms"
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
@@ -239,9 +242,10 @@ boot() {
 	return 0
 }
 
-# What is needed to diagnose a failed scenario.
+# What is needed to diagnose a failed scenario (as TAP diagnostics).
 diagnose() {
 	d=$tmp/$1
+	{
 	echo "----- diagnostics for $1 -----"
 	for f in init.log gw/charon.log rw/charon.log gw/service.out rw/service.out \
 		rw/updown.log rw/procs.txt gw/procs.txt ping.txt \
@@ -253,6 +257,7 @@ diagnose() {
 	echo "--- $1/console.log (last 30 lines)"
 	tail -n 30 "$d/console.log" 2>/dev/null || true
 	echo "----- end of diagnostics for $1 -----"
+	} | sed 's/^/#   /'
 }
 
 # section FILE TITLE: one "### TITLE" section of a state file
@@ -521,7 +526,7 @@ for s in client both; do
 	[ "$bad" = 0 ] || diagnose "$s"
 done
 
-# --------------------------------- tests/charon551 against the real daemon
+# --------------------------------- build/tests/clients/charon551 against the real daemon
 # layout_sig STRACE TYPE: the first request of TYPE for the VIP, decoded by
 # strace, with what legitimately differs removed (seq, pid, interface name,
 # port id); prints one request per line.
@@ -588,14 +593,14 @@ for backend in uml libipsec; do
 	fi
 	if [ "$backend" = uml ]; then
 		if uml_probe; then
-			echo "INFO: ike: backend uml runs (kernel ESP in a user-mode-linux guest; adds the XFRM byte-identity check): $why"
+			tap_note "INFO: ike: backend uml runs (kernel ESP in a user-mode-linux guest; adds the XFRM byte-identity check): $why"
 		else
 			note "ike: backend uml not run: $why"
 			note "ike: without it, the NETLINK_XFRM byte-identity check (kernel ESP) is not made; backend libipsec proves the tunnels"
 			continue
 		fi
 	else
-		echo "INFO: ike: backend libipsec runs (charon's kernel-libipsec: ESP in user space over TUN, on the host in namespaces *$nstag; needs no kernel ESP and no guest)"
+		tap_note "INFO: ike: backend libipsec runs (charon's kernel-libipsec: ESP in user space over TUN, on the host in namespaces *$nstag; needs no kernel ESP and no guest)"
 	fi
 	B="$backend/"
 	tmp=$root/$backend
@@ -605,10 +610,10 @@ for backend in uml libipsec; do
 	run_backend
 	B=
 	ran=$((ran + 1))
-	echo "INFO: ike: backend $backend took $(($(date +%s) - b0)) s, $((fails - f0)) failure(s)"
+	tap_note "INFO: ike: backend $backend took $(($(date +%s) - b0)) s, $((fails - f0)) failure(s)"
 done
 if [ "$ran" = 0 ]; then
 	fail "ike: at least one backend ran" "none could: see the NOTE lines"
 fi
-echo "INFO: check-ike took $(($(date +%s) - start)) s"
+tap_note "INFO: check-ike took $(($(date +%s) - start)) s"
 [ "$fails" = 0 ]

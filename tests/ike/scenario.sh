@@ -59,7 +59,7 @@ fi
 if [ -n "$LABEL_FIRST" ]; then
 	# An address label for the VIP already there makes 5.9.8 fall back to
 	# its other form of RTM_NEWADDR (IFA_CACHEINFO, the form 5.5.1 always
-	# uses): the reference the layout of tests/charon551 is checked against.
+	# uses): the reference the layout of build/tests/clients/charon551 is checked against.
 	ip -n "$rw" addrlabel add prefix 2001:db8:ffff::1/128 label 99
 fi
 
@@ -252,7 +252,7 @@ stop_side gw "$gw"
 t1=$(cut -d' ' -f1 /proc/uptime)
 echo "$t0 $t1" >"$out/ike-times"
 
-# --- tests/charon551 against the same kernel (its layout vs the real one) --
+# --- build/tests/clients/charon551 against the same kernel (its layout vs the real one) --
 if [ -n "$LAYOUT_BIN" ]; then
 	ns=ikel$NS_TAG
 	ip netns add "$ns"

@@ -4,8 +4,8 @@
 # src ADDR table 220` fails without the shim (proven first, in this run) and
 # succeeds under the shim, which resends the same request after DAD.
 set -eu
-# shellcheck source=tests/netns/lib.sh
-. tests/netns/lib.sh
+# shellcheck source=tests/lib/netns.sh
+. tests/lib/netns.sh
 
 require_root a-iproute2
 require_file a-iproute2 "$SHIM"

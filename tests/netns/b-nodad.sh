@@ -3,14 +3,14 @@
 # cleared). `ip -6 addr add` under the shim, with flags in ifa_flags (plain) and in IFA_FLAGS (noprefixroute):
 # strace shows NODAD in the message the kernel received, and the kernel's
 # own notifications never report the address tentative. Then the reference's
-# RTM_NEWADDR vector (built by tests/charon551) crosses unchanged without the
+# RTM_NEWADDR vector (built by build/tests/clients/charon551) crosses unchanged without the
 # shim and with exactly byte 18 (ifa_flags) set to 0x02 with it.
 set -eu
-# shellcheck source=tests/netns/lib.sh
-. tests/netns/lib.sh
+# shellcheck source=tests/lib/netns.sh
+. tests/lib/netns.sh
 
 require_root b-nodad
-require_file b-nodad "$SHIM" tests/charon551
+require_file b-nodad "$SHIM" build/tests/clients/charon551
 
 setup_pair || { fail b-nodad "namespace setup failed"; exit 1; }
 
@@ -140,7 +140,7 @@ vec_run() {
 		-E DADSHIM_LOG_TARGET=stderr
 	_n=$1
 	shift 2
-	nl_trace "$tr" "$@" -- tests/charon551 --dev "$IF1" --vip "$VIP" \
+	nl_trace "$tr" "$@" -- build/tests/clients/charon551 --dev "$IF1" --vip "$VIP" \
 		>"$out" 2>&1 || :
 	f=$(grep -l 'nlmsg_type=RTM_NEWADDR,' "$tr".* | head -n 1)
 	[ -n "$f" ] || return 1

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Scenario c: strongSwan's own netlink patterns (tests/charon551): 5.5.1's
+# Scenario c: strongSwan's own netlink patterns (build/tests/clients/charon551): 5.5.1's
 # (its fortified build, and --parallel), and the older readers of 5.2.1
 # (recv(4096, 0) then a 16-byte recv(MSG_PEEK|MSG_DONTWAIT) probe) and of
 # 5.0/5.1 (the same with recvfrom and an address), also through a MOBIKE
@@ -10,11 +10,11 @@
 # same seq, after DAD. Assertions are on what crossed the kernel boundary
 # (strace) and on the kernel's tables.
 set -eu
-# shellcheck source=tests/netns/lib.sh
-. tests/netns/lib.sh
+# shellcheck source=tests/lib/netns.sh
+. tests/lib/netns.sh
 
 require_root c-charon551
-require_file c-charon551 "$SHIM" tests/charon551 tests/charon551_fortify
+require_file c-charon551 "$SHIM" build/tests/clients/charon551 build/tests/clients/charon551_fortify
 
 N=0
 # next_vip: a fresh virtual IP for every run
@@ -202,7 +202,7 @@ check_each_retried() {
 # (route deleted, virtual IP deleted and added again, route reinstalled)
 run_mobike() {
 	name=mobike-$2
-	set -- "$1" tests/charon551 --style "$2" --mobike 1
+	set -- "$1" build/tests/clients/charon551 --style "$2" --mobike 1
 	case $1 in
 	plain) case_begin "$name: without the shim both route installs fail (initial and after the address change)" ;;
 	nodad) case_begin "$name: with the shim (defaults) both RTM_NEWADDR carry NODAD and both routes go in at once" ;;
@@ -262,11 +262,11 @@ run_mobike() {
 
 for variant in vla fortify parallel jessie-5.2 trusty-5.1; do
 	case $variant in
-	vla) set -- tests/charon551 ;;
-	fortify) set -- tests/charon551_fortify ;;
-	parallel) set -- tests/charon551 --parallel ;;
-	jessie-5.2) set -- tests/charon551 --style 5.2 ;;
-	trusty-5.1) set -- tests/charon551_fortify --style 5.1 ;;
+	vla) set -- build/tests/clients/charon551 ;;
+	fortify) set -- build/tests/clients/charon551_fortify ;;
+	parallel) set -- build/tests/clients/charon551 --parallel ;;
+	jessie-5.2) set -- build/tests/clients/charon551 --style 5.2 ;;
+	trusty-5.1) set -- build/tests/clients/charon551_fortify --style 5.1 ;;
 	esac
 	if run_plain "$variant" "$@"; then
 		run_nodad "$variant" "$@" || :
@@ -276,8 +276,8 @@ for variant in vla fortify parallel jessie-5.2 trusty-5.1; do
 	fi
 done
 # independent of the cases above: each shows its own race (the -EINVALs)
-run_retransmit parallel tests/charon551 || :
-run_retransmit fortify-parallel tests/charon551_fortify || :
+run_retransmit parallel build/tests/clients/charon551 || :
+run_retransmit fortify-parallel build/tests/clients/charon551_fortify || :
 if run_mobike plain 5.2; then
 	run_mobike nodad 5.2 || :
 	run_mobike retry 5.2 || :

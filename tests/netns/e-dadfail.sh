@@ -6,8 +6,8 @@
 # shim's log says why. And an EINVAL whose cause is not a tentative source
 # (the address does not exist) comes back at once, without a resend.
 set -eu
-# shellcheck source=tests/netns/lib.sh
-. tests/netns/lib.sh
+# shellcheck source=tests/lib/netns.sh
+. tests/lib/netns.sh
 
 require_root e-dadfail
 require_file e-dadfail "$SHIM"

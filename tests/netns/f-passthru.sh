@@ -1,16 +1,16 @@
 #!/bin/sh
-# Scenario f: nothing else changes. tests/passthru (UDP on loopback, a pipe,
+# Scenario f: nothing else changes. build/tests/clients/passthru (UDP on loopback, a pipe,
 # NETLINK_XFRM and NETLINK_GENERIC requests, fixed ports, port ids and
 # seqs) runs in a fresh namespace without and with the shim; the strace
 # dumps of every byte that crossed must be identical. Two runs without the
 # shim are compared first: they show the traffic is deterministic, so a
 # difference means the shim changed something.
 set -eu
-# shellcheck source=tests/netns/lib.sh
-. tests/netns/lib.sh
+# shellcheck source=tests/lib/netns.sh
+. tests/lib/netns.sh
 
 require_root f-passthru
-require_file f-passthru "$SHIM" tests/passthru
+require_file f-passthru "$SHIM" build/tests/clients/passthru
 
 # The data-carrying calls and the ones that name peers; not the shim's own
 # bookkeeping (getsockopt, fstat...) which carries no traffic.
@@ -31,7 +31,7 @@ f_run() {
 	# single-threaded program: no -f, so no pids in the lines
 	timeout "$GUARD" ip netns exec "$fns" strace -qq -s 65535 \
 		-e trace="$CALLS" -e read=all -e write=all \
-		-o "$T_TMP/$_fn.tr" "$@" tests/passthru \
+		-o "$T_TMP/$_fn.tr" "$@" build/tests/clients/passthru \
 		>"$T_TMP/$_fn.out" 2>&1 || _rc=$?
 	ip netns del "$fns"
 	sed -n '/^write(1, "passthru: begin\\n"/,$p' "$T_TMP/$_fn.tr" >"$T_TMP/$_fn.cut"

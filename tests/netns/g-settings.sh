@@ -5,8 +5,8 @@
 # judge of what was applied). DADSHIM_NODAD=0 is honoured. With the default
 # target the line reaches /dev/log with ident dadshim and facility daemon.
 set -eu
-# shellcheck source=tests/netns/lib.sh
-. tests/netns/lib.sh
+# shellcheck source=tests/lib/netns.sh
+. tests/lib/netns.sh
 
 require_root g-settings
 require_file g-settings "$SHIM"

@@ -10,8 +10,8 @@
 # what ip made of the replies must be the same: its exit status and its
 # output.
 set -eu
-# shellcheck source=tests/netns/lib.sh
-. tests/netns/lib.sh
+# shellcheck source=tests/lib/netns.sh
+. tests/lib/netns.sh
 
 require_root h-untouched
 require_file h-untouched "$SHIM"

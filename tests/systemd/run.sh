@@ -17,7 +17,7 @@
 #   upgrade    the previous release's .deb (built from git), then this one
 #   ansible    the playbook inside the container (-c local), restart path
 #   teardown   the container powers off and leaves no process behind
-# Prints PASS:/FAIL: lines; exits non-zero if anything failed.  Needs root.
+# Prints TAP (tests/lib/tap.sh); exits non-zero if anything failed.  Needs root.
 # "run.sh --root-only" only builds (or finds) the cached root.
 # shellcheck disable=SC2016 # '${Status}' and the like are dpkg-query's and awk's
 set -eu
@@ -41,14 +41,16 @@ CACHE=${DADSHIM_SYSTEMD_CACHE:-/var/tmp/dadshim-systemd-root}
 UNIT=strongswan-starter.service
 UNITS='strongswan.service strongswan-starter.service strongswan-swanctl.service ipsec.service'
 
+# shellcheck source=tests/lib/tap.sh
+. tests/lib/tap.sh
 fails=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1 ($2)"; fails=$((fails + 1)); }
-note() { echo "  # $*"; }
+pass() { tap_ok "$1"; }
+fail() { tap_not_ok "$1" "$2"; fails=$((fails + 1)); }
+note() { tap_note "$*"; }
 now() { date +%s; }
 
 if [ "$(id -u)" != 0 ]; then
-	echo "FAIL: systemd (must run as root: it builds a root file system and boots a container)"
+	fail systemd "must run as root: it builds a root file system and boots a container"
 	exit 1
 fi
 missing=''
@@ -56,7 +58,7 @@ for t in debootstrap systemd-nspawn systemd-analyze unshare nsenter timeout dpkg
 	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 done
 if [ -n "$missing" ]; then
-	echo "FAIL: systemd (missing:$missing; run sh scripts/deps.sh)"
+	fail systemd "missing:$missing; run sh scripts/deps.sh"
 	exit 1
 fi
 
@@ -72,7 +74,7 @@ teardown() {
 	i=0
 	while kill -0 "$NSPAWN" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 	if kill -0 "$NSPAWN" 2>/dev/null; then
-		echo "  # teardown: the container did not power off within 30 s; killing it" >&2
+		echo "# teardown: the container did not power off within 30 s; killing it" >&2
 		FORCED=1
 		for p in $(descendants "$NSPAWN") "$NSPAWN"; do kill -KILL "$p" 2>/dev/null || true; done
 	fi
@@ -83,9 +85,10 @@ cleanup() {
 	teardown
 	[ -z "$BUILDING" ] || rm -rf "$BUILDING"
 	rm -rf "$TMP"
+	tap_end
 }
 trap cleanup EXIT
-trap 'echo "  # interrupted" >&2; exit 1' HUP INT TERM
+trap 'echo "# interrupted" >&2; exit 1' HUP INT TERM
 
 descendants() { # PID: every descendant's pid (host view)
 	ps -e -o pid=,ppid= | awk -v r="$1" '
@@ -635,7 +638,7 @@ T0=$(now)
 # --root-only: build (or find) the cached root and stop; needs no lock.
 if [ "${1:-}" = --root-only ]; then
 	ROOT_BUILD_S=cached
-	build_root || { echo "FAIL: systemd-root (debootstrap of $SUITE from $MIRROR failed)"; exit 1; }
+	build_root || { fail systemd-root "debootstrap of $SUITE from $MIRROR failed"; exit 1; }
 	echo "systemd: root $ROOT ready"
 	exit 0
 fi
@@ -644,7 +647,7 @@ ROOT_BUILD_S=cached
 if ! build_root; then
 	fail systemd-root "debootstrap of $SUITE from $MIRROR failed (see above): no container; only the fallback check runs"
 	fallback_verify
-	echo "systemd: $fails failure(s)"
+	tap_note "systemd: $fails failure(s)"
 	exit 1
 fi
 BOOT_WHY=''
@@ -693,4 +696,4 @@ if [ "$fails" -gt 0 ]; then
 	echo "systemd: $fails failure(s)"
 	exit 1
 fi
-echo "systemd: all passed"
+tap_note "systemd: all passed"

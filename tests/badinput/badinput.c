@@ -2,13 +2,13 @@
  * badinput - bad and unusual arguments through the real libc entry points
  * that dadshim wraps, on NETLINK_ROUTE sockets and on descriptors that are
  * not.  Prints one line per case (return value, errno, and what a receive
- * reported); tests/badinput.sh runs it with and without the shim, under
+ * reported); tests/badinput/run.sh runs it with and without the shim, under
  * strace, and compares the lines and the bytes the kernel received.
  *
  *   badinput [GROUP]
  *
  * The cases come in groups (see main()); with GROUP only that one runs, so
- * that tests/badinput.sh can give each group a fresh network namespace and
+ * that tests/badinput/run.sh can give each group a fresh network namespace and
  * no case depends on what an earlier one left behind.  Without GROUP every
  * group runs, in order.
  *

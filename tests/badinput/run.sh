@@ -16,28 +16,23 @@
 # kernel's own view confirms the split RTM_NEWADDR got NODAD.  A third run
 # with the shim's defaults (waiting enabled), untraced, must print the same.
 #
-# Run from the repository root as root: sh tests/badinput.sh
+# Run as root: sh tests/badinput/run.sh (make check-badinput builds it first)
 set -eu
-# shellcheck source=tests/netns/lib.sh
-. tests/netns/lib.sh
+cd "$(dirname "$0")/../.."
+# shellcheck source=tests/lib/netns.sh
+. tests/lib/netns.sh
 
-CC=${CC:-cc}
 require_root badinput
-require_file badinput "$SHIM"
+BIN=$(pwd)/build/tests/badinput/badinput
+require_file badinput "$SHIM" "$BIN"
 command -v perl >/dev/null 2>&1 || { fail badinput "perl missing"; exit 1; }
-BIN=$T_TMP/badinput
-if ! $CC -std=gnu99 -Wall -Wextra -Werror -D_GNU_SOURCE -O2 -o "$BIN" tests/badinput.c \
-	2>"$T_TMP/build.log"; then
-	fail "badinput builds" "$(head -n 3 "$T_TMP/build.log" | tr '\n' ' ')"
-	exit 1
-fi
 
 # The malformed datagrams must reach the kernel exactly as sent, and these
 # must carry NODAD with the shim.
 UNCHANGED="shorter-than-header nlmsg_len-below-header nlmsg_len-beyond-buffer
 	newaddr-cut-in-ifaddrmsg trailing-garbage"
 NODAD="sendmsg-split-newaddr several-messages addr-on-lo"
-# Each group runs alone in a fresh namespace (tests/badinput.c, main()).
+# Each group runs alone in a fresh namespace (tests/badinput/badinput.c, main()).
 BGROUPS="malformed attrs sendmsg several descriptors receives lo-pair absent-src
 	eintr failing-sends reused-number bad-pointers"
 
@@ -89,7 +84,7 @@ for g in $BGROUPS; do
 		cat "$T_TMP/$k.$g.out" >>"$T_TMP/$k.out"
 		cat "$T_TMP/$k.$g.err" >>"$T_TMP/$k.err"
 	done
-	perl tests/badinput.pl "$T_TMP/plain.$g.tr" "$T_TMP/shim.$g.tr" >>"$T_TMP/verdicts"
+	perl tests/badinput/badinput.pl "$T_TMP/plain.$g.tr" "$T_TMP/shim.$g.tr" >>"$T_TMP/verdicts"
 done
 [ "$(grep -c '^case ' "$T_TMP/plain.out")" -gt 70 ] || err "too few cases ran"
 case_end "$T_TMP/plain.out" "$T_TMP/shim.err" "$T_TMP/defaults.err" || exit 1

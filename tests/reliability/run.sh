@@ -1,6 +1,6 @@
 #!/bin/sh
 # Reliability II: concurrency stress, faults during a DAD wait, descriptor
-# lifecycle. Builds tests/stress.c, tests/faults.c and tests/lifecycle.c
+# lifecycle. Builds tests/reliability/stress.c, tests/reliability/faults.c and tests/reliability/lifecycle.c
 # (plus TSan and ASan builds with the shim's sources compiled in, whose
 # wrappers then interpose libc as the preloaded library does) and runs them
 # in fresh namespace pairs joined by a veth with DAD on. Every assertion is
@@ -8,44 +8,29 @@
 # (replies, return values, errno, /proc/self/fd); the shim's log is only
 # counted where the issue asks for it (retries). Run from anywhere, as root.
 set -eu
-cd "$(dirname "$0")/.."
-# shellcheck source=tests/netns/lib.sh
-. tests/netns/lib.sh
+cd "$(dirname "$0")/../.."
+# shellcheck source=tests/lib/netns.sh
+. tests/lib/netns.sh
 
 require_root reliability
 require_file reliability "$SHIM"
 
-CFLAGS_T="-std=gnu99 -Wall -Wextra -Werror -O2 -pthread"
-SHIM_DEFS="-D_GNU_SOURCE $(pkg-config --cflags libmnl 2>/dev/null || :)"
-B=$T_TMP/bin
-mkdir -p "$B"
-
-build() {
-	_out=$1
-	shift
-	# shellcheck disable=SC2086 # flag lists are meant to split
-	if ! cc $CFLAGS_T "$@" -o "$B/$_out" >"$T_TMP/cc-$_out.log" 2>&1; then
-		fail "build $_out" "cc failed"
-		indent "$T_TMP/cc-$_out.log"
-		exit 1
-	fi
-}
-build stress tests/stress.c
-build faults tests/faults.c
-build lifecycle tests/lifecycle.c -ldl
-build cancelleak tests/cancelleak.c
-build closehook.so -shared -fPIC tests/closehook.c
-build heldrx -D_GNU_SOURCE tests/heldrx.c
-# The shim as a test build whose libc seems to lack the symbols named in
-# DADSHIM_TEST_HIDE: its stand-ins (the system calls) run.
-# shellcheck disable=SC2086
-build libdadshim-hide.so -shared -fPIC -fvisibility=hidden $SHIM_DEFS -DDADSHIM_TEST_HIDE \
-	-Wl,--version-script=shim/dadshim.map shim/*.c -lmnl -ldl
-# shellcheck disable=SC2086
-build stress_tsan -fsanitize=thread -g $SHIM_DEFS tests/stress.c shim/*.c -lmnl -ldl
-# shellcheck disable=SC2086
-build faults_asan -fsanitize=address -g $SHIM_DEFS tests/faults.c shim/*.c -lmnl -ldl
-pass "build: stress, faults, lifecycle, cancelleak, closehook, heldrx (+ TSan, ASan and symbol-hiding builds of the shim)"
+# The programs, built by make (make check-reliability) with the project's
+# flags: the TSan and ASan builds have the shim's sources compiled in, and
+# libdadshim-hide.so is the shim built with -DDADSHIM_TEST_HIDE (its libc
+# seems to lack the symbols named in DADSHIM_TEST_HIDE, so its stand-ins,
+# the system calls, run).
+B=$(pwd)/build/tests/reliability
+PROGS="stress faults lifecycle cancelleak closehook.so heldrx libdadshim-hide.so stress_tsan faults_asan"
+missing=""
+for p in $PROGS; do
+	[ -e "$B/$p" ] || missing="$missing $B/$p"
+done
+if [ -n "$missing" ]; then
+	fail "programs built" "missing:$missing (run make check-reliability, or make test-programs)"
+	exit 1
+fi
+pass "programs built: stress, faults, lifecycle, cancelleak, closehook, heldrx (+ TSan, ASan and symbol-hiding builds of the shim)"
 
 # kv FILE KEY: the value of KEY=VALUE in the program's summary line
 kv() {
@@ -390,7 +375,7 @@ for fc in plain:ok deladdr:EINVAL cancel:cancelled close:recv-failed; do
 done
 
 ########################################################################
-# Held requests, receive side (tests/heldrx; DADSHIM_NODAD=0: tentative)
+# Held requests, receive side (build/tests/reliability/heldrx; DADSHIM_NODAD=0: tentative)
 ########################################################################
 # heldrx NAME MODE ADDR [shim|plain|trace]: sets out (and tr)
 heldrx() {

@@ -17,7 +17,7 @@
  *   lifecycle forkpid    IFNAME ADDR1 ADDR2 (ADDR2 sent by a fork()ed child
  *                         from memory its parent overwrites meanwhile:
  *                         the shim must read the child's own memory)
- *   lifecycle closerace  IFNAME ADDR1 ADDR2 (with tests/closehook.so
+ *   lifecycle closerace  IFNAME ADDR1 ADDR2 (with build/tests/reliability/closehook.so
  *                         preloaded after the shim: a number closed and at
  *                         once reused by a socket that holds a route)
  *   lifecycle fdlist     (what exec runs: lists its descriptors, exits with

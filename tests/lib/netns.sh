@@ -1,7 +1,11 @@
 # shellcheck shell=sh
-# Shared helpers of the network-namespace tests (sourced, POSIX sh).
-# Run from the repository root. Every name carries the script's PID, because
+# Shared helpers of the network-namespace tests (sourced, POSIX sh): the
+# namespaces and veth pairs, strace, and the checks, reported as TAP
+# (tests/lib/tap.sh).  Run from the repository root. Every name carries the script's PID, because
 # other engineers run their tests concurrently on the same machine.
+
+# shellcheck source=tests/lib/tap.sh
+. tests/lib/tap.sh
 
 SHIM=${SHIM:-$(pwd)/shim/libdadshim.so}
 # Generous guard for any single command: no assertion is about time.
@@ -20,17 +24,17 @@ T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/dadshim-netns.XXXXXX")
 
 pass() {
 	T_PASSES=$((T_PASSES + 1))
-	echo "PASS: $1"
+	tap_ok "$1"
 }
 
 fail() {
 	T_FAILS=$((T_FAILS + 1))
-	echo "FAIL: $1 ($2)"
+	tap_not_ok "$1" "$2"
 }
 
 # note TEXT: context for a human reading the log (not an assertion)
 note() {
-	echo "  # $*"
+	echo "# $*"
 }
 
 t_cleanup() {
@@ -41,6 +45,7 @@ t_cleanup() {
 		ip netns del "$ns" 2>/dev/null || :
 	done
 	rm -rf "$T_TMP"
+	tap_end
 }
 
 # Clean up on every exit, also on failure or interruption.
@@ -85,7 +90,7 @@ require_file() {
 	shift
 	for _f in "$@"; do
 		if [ ! -e "$_f" ]; then
-			fail "$_name" "$_f is missing: run make"
+			fail "$_name" "$_f is missing: run make all test-programs"
 			exit 1
 		fi
 	done
@@ -145,7 +150,7 @@ wait_carrier() {
 		sleep 0.05
 		_i=$((_i + 1))
 	done
-	echo "  # no carrier on $2 in $1" >&2
+	echo "# no carrier on $2 in $1" >&2
 	return 1
 }
 
@@ -272,7 +277,7 @@ shim_log() {
 	grep -E '^dadshim\[[0-9]+\]: ' "$1" || :
 }
 
-# Cases: case_begin NAME; err REASON (any number); case_end -> PASS/FAIL.
+# Cases: case_begin NAME; err REASON (any number); case_end -> ok/not ok.
 case_begin() {
 	C_NAME=$1
 	C_ERR=""
@@ -282,7 +287,7 @@ err() {
 	C_ERR="${C_ERR:+$C_ERR; }$1"
 }
 
-# case_end [FILE...]: PASS, or FAIL with the reasons and the files as context
+# case_end [FILE...]: ok, or not ok with the reasons and the files as context
 case_end() {
 	if [ -z "$C_ERR" ]; then
 		pass "$C_NAME"
@@ -291,13 +296,13 @@ case_end() {
 	fail "$C_NAME" "$C_ERR"
 	for _f in "$@"; do
 		[ -f "$_f" ] || continue
-		echo "  --- $_f" >&2
-		cut -c1-600 "$_f" | sed 's/^/  | /' >&2
+		echo "#   --- $_f" >&2
+		cut -c1-600 "$_f" | sed 's/^/#   | /' >&2
 	done
 	return 1
 }
 
 # indent FILE: show FILE indented (context on failure)
 indent() {
-	sed 's/^/  | /' "$1" >&2 || :
+	sed 's/^/#   | /' "$1" >&2 || :
 }

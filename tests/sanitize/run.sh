@@ -1,5 +1,5 @@
 #!/bin/sh
-# The unit tests and strongSwan 5.5.1's netlink pattern (tests/charon551)
+# The unit tests and strongSwan 5.5.1's netlink pattern (build/tests/clients/charon551)
 # under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).
 #
 # - unit_core and the pure core, built with -fsanitize=address,undefined
@@ -20,24 +20,16 @@
 #   NODAD path, the kernel must hold the route in table 220 with the
 #   virtual IP as source, and the sanitizers must stay silent.
 #
-# Run from the repository root as root: sh tests/sanitize.sh
+# The sanitized programs are built by make (make check-sanitize) into
+# build/tests/sanitize/ and build/tests/fuzz/ (the fuzz targets are make
+# fuzz's own binaries).  Run as root: sh tests/sanitize/run.sh
 set -eu
-# shellcheck source=tests/netns/lib.sh
-. tests/netns/lib.sh
+cd "$(dirname "$0")/../.."
+# shellcheck source=tests/lib/netns.sh
+. tests/lib/netns.sh
 
-CC=${SANITIZE_CC:-cc}
-SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-CFLAGS="-std=gnu99 -Wall -Wextra -Werror -D_GNU_SOURCE -g -O1"
-MNL_CFLAGS=$(pkg-config --cflags libmnl 2>/dev/null || :)
-MNL_LIBS=$(pkg-config --libs libmnl 2>/dev/null || echo -lmnl)
-# shellcheck disable=SC2016 # $(...) here is make's
-srcs() {
-	make -s --no-print-directory --eval "dadshim-print: ; @echo \$($1)" dadshim-print
-}
-CORE=$(srcs CORE_SRCS)
-SHIM_SRCS=$(srcs SHIM_SRCS)
-B=$T_TMP/bin
-mkdir -p "$B"
+B=$(pwd)/build/tests/sanitize
+FB=$(pwd)/build/tests/fuzz
 # Every finding is fatal and shown; leaks too (charon551 frees what it
 # allocates before it exits).
 export ASAN_OPTIONS=abort_on_error=0:exitcode=86:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1
@@ -50,43 +42,33 @@ san_report() {
 
 # ---- unit tests ----
 case_begin "sanitize: unit_core under ASan+UBSan"
-# shellcheck disable=SC2086 # flag lists
-if $CC $CFLAGS $SAN $MNL_CFLAGS -Ishim -o "$B/unit_core" tests/unit_core.c $CORE \
-	$MNL_LIBS 2>"$T_TMP/unit.build"; then
+if [ -x "$B/unit_core" ]; then
 	rc=0
 	"$B/unit_core" >"$T_TMP/unit.out" 2>&1 || rc=$?
-	sed -n 's/^unit: /  # unit (sanitized): /p' "$T_TMP/unit.out"
+	sed -n 's/^# unit: /# unit (sanitized): /p' "$T_TMP/unit.out"
 	[ "$rc" -eq 0 ] || err "exit status $rc"
-	grep -q '^unit: [0-9]* passed, 0 failed$' "$T_TMP/unit.out" || err "unit tests failed"
+	# its own TAP: a plan, every check ok
+	grep -q '^1\.\.[1-9][0-9]*$' "$T_TMP/unit.out" || err "no plan: the unit tests stopped early"
+	! grep -q '^not ok ' "$T_TMP/unit.out" || err "unit tests failed: $(grep -m 1 '^not ok ' "$T_TMP/unit.out")"
 	[ -z "$(san_report "$T_TMP/unit.out")" ] ||
 		err "sanitizer: $(san_report "$T_TMP/unit.out" | head -n 1)"
 else
-	err "does not build"
+	err "$B/unit_core is missing: run make check-sanitize"
 fi
-case_end "$T_TMP/unit.build" "$T_TMP/unit.out" || :
+case_end "$T_TMP/unit.out" || :
 
 # ---- the fuzz targets: seeds replayed, then a short seeded run ----
-FCC=${FUZZ_CC:-clang}
 RUNS=${FUZZ_CHECK_RUNS:-200000}
 for t in rewrite route reply addr settings; do
 	seeds=tests/fuzz/corpus/$t
 	nseeds=$(find "$seeds" -type f | wc -l)
 	case_begin "sanitize: fuzz_$t replays its $nseeds seeds and $RUNS inputs from -seed=1 under ASan+UBSan: no invariant fails"
-	built=0
-	if command -v "$FCC" >/dev/null 2>&1; then
-		# shellcheck disable=SC2086 # flag lists
-		$FCC $CFLAGS $MNL_CFLAGS -Ishim -Itests/fuzz -fsanitize=fuzzer,address,undefined \
-			-fno-sanitize-recover=all -o "$B/fuzz_$t" "tests/fuzz/fuzz_$t.c" $CORE \
-			$MNL_LIBS 2>"$T_TMP/fuzz_$t.build" && built=1
-	else
-		echo "$FCC missing: make deps (clang)" >"$T_TMP/fuzz_$t.build"
-	fi
-	if [ "$built" -eq 0 ]; then
-		err "does not build: $(head -n 3 "$T_TMP/fuzz_$t.build" | tr '\n' ' ')"
+	if [ ! -x "$FB/fuzz_$t" ]; then
+		err "$FB/fuzz_$t is missing: run make check-sanitize (clang)"
 	else
 		# libFuzzer runs each file named on its command line once
 		rc=0
-		find "$seeds" -type f -exec "$B/fuzz_$t" {} + >"$T_TMP/fuzz_$t.replay" 2>&1 || rc=$?
+		find "$seeds" -type f -exec "$FB/fuzz_$t" {} + >"$T_TMP/fuzz_$t.replay" 2>&1 || rc=$?
 		[ "$rc" -eq 0 ] || err "seed replay: exit status $rc: $(grep -m 1 -E 'invariant failed|ERROR: |runtime error' "$T_TMP/fuzz_$t.replay" || :)"
 		n=$(grep -c '^Running: ' "$T_TMP/fuzz_$t.replay") || :
 		[ "$n" -eq "$nseeds" ] || err "replayed $n of $nseeds seeds"
@@ -94,32 +76,24 @@ for t in rewrite route reply addr settings; do
 		mkdir -p "$T_TMP/corpus_$t"
 		cp "$seeds"/* "$T_TMP/corpus_$t/"
 		rc=0
-		timeout 600 "$B/fuzz_$t" -seed=1 -runs="$RUNS" -max_len=4096 -timeout=10 \
+		timeout 600 "$FB/fuzz_$t" -seed=1 -runs="$RUNS" -max_len=4096 -timeout=10 \
 			-rss_limit_mb=2048 -artifact_prefix="$T_TMP/fuzz_$t-" "$T_TMP/corpus_$t" \
 			>"$T_TMP/fuzz_$t.run" 2>&1 || rc=$?
 		if [ "$rc" -ne 0 ]; then
 			err "seeded run: exit status $rc: $(grep -m 1 -E 'invariant failed|ERROR: |runtime error' "$T_TMP/fuzz_$t.run" || :)"
 			for a in "$T_TMP/fuzz_$t-"*; do
-				[ -f "$a" ] && xxd "$a" | head -n 8 | sed 's/^/  | /'
+				[ -f "$a" ] && xxd "$a" | head -n 8 | sed 's/^/#   | /'
 			done
 		fi
 		grep -q "^Done $RUNS runs" "$T_TMP/fuzz_$t.run" || [ "$rc" -ne 0 ] ||
 			err "the seeded run did not finish its $RUNS runs"
 	fi
-	case_end "$T_TMP/fuzz_$t.build" || :
+	case_end || :
 done
 
 # ---- charon551 against the real race ----
 require_root sanitize
-# shellcheck disable=SC2086
-if ! $CC $CFLAGS $SAN -o "$B/charon551" tests/charon551.c -lpthread \
-	2>"$T_TMP/c.build" ||
-	! $CC $CFLAGS $SAN $MNL_CFLAGS -Ishim -o "$B/charon551-shim" \
-		tests/charon551.c $SHIM_SRCS $MNL_LIBS -ldl -lpthread 2>>"$T_TMP/c.build"; then
-	fail "sanitize: charon551 builds" "$(head -n 5 "$T_TMP/c.build" | tr '\n' ' ')"
-	finish
-	exit 1
-fi
+require_file "sanitize: charon551 builds" "$B/charon551" "$B/charon551-shim"
 
 N=0
 # run NAME BIN [VAR=VAL]... -- ARGS...: BIN in a fresh pair with a fresh
@@ -183,7 +157,7 @@ for mode in blocking parallel; do
 		ip -n "$NS1" -6 addr show dev "$IF1" | grep "inet6 $VIP/128" | grep -q nodad &&
 			err "address carries nodad: the retry path did not run"
 		clean
-		shim_log "$OUT" | sed 's/^/  # /'
+		shim_log "$OUT" | sed 's/^/# /'
 	fi
 	case_end "$OUT" || :
 done

@@ -3,7 +3,7 @@
  * so that the shim's "real" close() is this one: it closes, then, before
  * returning to the shim, calls closehook_fn (set by the test program) with
  * the number just freed.  That is the moment another thread can be given
- * the same number; tests/lifecycle.c (case closerace) uses it to make that
+ * the same number; tests/reliability/lifecycle.c (case closerace) uses it to make that
  * happen every time instead of by chance.
  */
 #include <unistd.h>

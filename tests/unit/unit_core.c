@@ -1,7 +1,8 @@
 /* unit_core.c - the pure core of dadshim on byte vectors: the reference's
  * two test vectors, malformed and truncated datagrams, several messages in
  * one buffer, IFA_FLAGS present and absent, OPTIMISTIC set, replies,
- * address notifications, the DAD state and the settings. */
+ * address notifications, the DAD state and the settings.  Prints TAP: one
+ * "ok N - ..." or "not ok N - ..." per check, then the plan "1..N". */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@
 #include "rewrite.h"
 #include "settings.h"
 
-static int passed, failed;
+static int checks, failed;
 
 /* A precondition on the test's own data (a vector's length, a reply the
  * test built): not a check of the shim, so never counted as a pass; if it
@@ -24,22 +25,22 @@ static int passed, failed;
 #define REQUIRE(cond, what)                                              \
 	do {                                                             \
 		if (!(cond)) {                                           \
-			printf("FAIL: unit_core: broken test data (%s) at %s:%d\n", \
-			       what, __FILE__, __LINE__);                \
+			printf("not ok %d - unit_core: broken test data (%s)\n" \
+			       "#   at %s:%d\n1..%d\n", checks + 1, what,     \
+			       __FILE__, __LINE__, checks + 1);          \
 			exit(1);                                         \
 		}                                                        \
 	} while (0)
 
 #define CHECK(cond, ...)                                                 \
 	do {                                                             \
-		if (cond) {                                              \
-			passed++;                                        \
-		} else {                                                 \
-			failed++;                                        \
-			printf("FAIL %s:%d: ", __FILE__, __LINE__);      \
-			printf(__VA_ARGS__);                             \
-			printf("\n");                                    \
-		}                                                        \
+		int ok_ = !!(cond);                                      \
+		failed += !ok_;                                          \
+		printf("%s %d - ", ok_ ? "ok" : "not ok", ++checks);     \
+		printf(__VA_ARGS__);                                     \
+		printf("\n");                                            \
+		if (!ok_)                                                \
+			printf("#   at %s:%d\n", __FILE__, __LINE__);     \
 	} while (0)
 
 /* The reference's vectors, exactly as 5.5.1 builds them. */
@@ -651,6 +652,6 @@ int main(void)
 	test_track();
 	test_settings();
 	test_dump_feed();
-	printf("unit: %d passed, %d failed\n", passed, failed);
+	printf("1..%d\n# unit: %d passed, %d failed\n", checks, checks - failed, failed);
 	return failed ? 1 : 0;
 }

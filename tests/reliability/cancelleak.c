@@ -14,7 +14,7 @@
  * top of glibc's __libc_* functions; the shim's and libc's calls land
  * here too) and prints "cancelleak: kind=K live_delta=D" per kind: blocks
  * still allocated after the N cancelled sends, against before (after one
- * warm-up round, which loads what unwinding needs).  tests/reliability.sh
+ * warm-up round, which loads what unwinding needs).  tests/reliability/run.sh
  * compares the deltas with and without the shim in the same run.
  */
 #include <errno.h>
