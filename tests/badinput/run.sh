@@ -89,7 +89,7 @@ done
 [ "$(grep -c '^case ' "$T_TMP/plain.out")" -gt 70 ] || err "too few cases ran"
 case_end "$T_TMP/plain.out" "$T_TMP/shim.err" "$T_TMP/defaults.err" || exit 1
 
-# One PASS/FAIL per case: the line and the bytes, traced and compared.
+# One check (ok/not ok) per case: the line and the bytes, traced and compared.
 while IFS= read -r line; do
 	verdict=${line%% *}
 	rest=${line#* }

@@ -143,7 +143,6 @@ static int round_of(int n)
 static void build(int kind)
 {
 	struct in6_addr a = { { { 0xfd, 0, 0xcc, 0, [15] = 1 } } };
-	struct ifaddrmsg *ifa;
 
 	memset(&req, 0, sizeof(req));
 	req.h.nlmsg_len = NLMSG_HDRLEN;
@@ -156,11 +155,7 @@ static void build(int kind)
 		return;
 	}
 	req.h.nlmsg_type = RTM_NEWADDR;
-	ifa = put(&req, sizeof(*ifa));
-	ifa->ifa_family = AF_INET6;
-	ifa->ifa_prefixlen = 128;
-	ifa->ifa_index = ifindex;
-	attr(&req, IFA_LOCAL, &a, sizeof(a));
+	addr6_body(&req, &a, ifindex, 0);
 	req_len = req.h.nlmsg_len;
 }
 

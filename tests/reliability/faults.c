@@ -83,15 +83,8 @@ static void start(struct msg *m, uint16_t type, uint16_t flags)
 static void addr_msg(struct msg *m, uint16_t type, unsigned index,
 		     const struct in6_addr *a, uint32_t flags)
 {
-	struct ifaddrmsg *ifa;
-
 	start(m, type, type == RTM_NEWADDR ? NLM_F_CREATE | NLM_F_EXCL : 0);
-	ifa = put(m, sizeof(*ifa));
-	ifa->ifa_family = AF_INET6;
-	ifa->ifa_prefixlen = 128;
-	ifa->ifa_flags = (uint8_t)flags;
-	ifa->ifa_index = index;
-	attr(m, IFA_LOCAL, a, sizeof(*a));
+	addr6_body(m, a, index, flags);
 }
 
 /* route fd00:@dst_byte::/64 src @src dev @index table TABLE */

@@ -128,18 +128,12 @@ static void describe(const char *buf, ssize_t n, char *out, size_t size)
 static int add_addr(uint32_t flags)
 {
 	struct msg m;
-	struct ifaddrmsg *ifa;
 	char buf[BUFLEN];
 	int fd = nl_open();
 	ssize_t n;
 
 	start(&m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, 1);
-	ifa = put(&m, sizeof(*ifa));
-	ifa->ifa_family = AF_INET6;
-	ifa->ifa_prefixlen = 128;
-	ifa->ifa_flags = (uint8_t)flags;
-	ifa->ifa_index = ifindex;
-	attr(&m, IFA_LOCAL, &addr, sizeof(addr));
+	addr6_body(&m, &addr, ifindex, flags);
 	nl_send(fd, &m, &kernel);
 	n = recv(fd, buf, sizeof(buf), 0);
 	close(fd);

@@ -79,7 +79,6 @@ static uint32_t seq_ctr = 500;
 static void newaddr(struct msg *m, const struct in6_addr *a, uint32_t flags)
 {
 	struct ifa_cacheinfo ci = { 0, 0xffffffffu, 0, 0 };
-	struct ifaddrmsg *ifa;
 
 	memset(m, 0, sizeof(*m));
 	m->h.nlmsg_len = NLMSG_HDRLEN;
@@ -87,12 +86,7 @@ static void newaddr(struct msg *m, const struct in6_addr *a, uint32_t flags)
 	m->h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
 	m->h.nlmsg_seq = ++seq_ctr;
 	m->h.nlmsg_pid = (uint32_t)getpid();
-	ifa = put(m, sizeof(*ifa));
-	ifa->ifa_family = AF_INET6;
-	ifa->ifa_prefixlen = 128;
-	ifa->ifa_flags = (uint8_t)flags;
-	ifa->ifa_index = ifindex;
-	attr(m, IFA_LOCAL, a, sizeof(*a));
+	addr6_body(m, a, ifindex, flags);
 	attr(m, IFA_CACHEINFO, &ci, sizeof(ci));
 }
 

@@ -74,6 +74,21 @@ static inline void attr(struct msg *m, uint16_t type, const void *data, size_t l
 	memcpy(RTA_DATA(a), data, len);
 }
 
+/* Appends to a started RTM_NEWADDR or RTM_DELADDR the body of an IPv6
+ * @a/128 on @index with ifa_flags @flags (its low byte: callers that need
+ * the upper bits add IFA_FLAGS themselves), IFA_LOCAL only. */
+static inline void addr6_body(struct msg *m, const struct in6_addr *a,
+			      uint32_t index, uint32_t flags)
+{
+	struct ifaddrmsg *ifa = put(m, sizeof(*ifa));
+
+	ifa->ifa_family = AF_INET6;
+	ifa->ifa_prefixlen = 128;
+	ifa->ifa_flags = (uint8_t)flags;
+	ifa->ifa_index = index;
+	attr(m, IFA_LOCAL, a, sizeof(*a));
+}
+
 /* Appends to a started RTM_NEWROUTE the body of an IPv6 route
  * fd00:@dst_byte::/64 src @src dev @index table @table: a source route of
  * the kind the shim holds. */

@@ -122,16 +122,9 @@ static struct in6_addr a6(unsigned major, unsigned t, unsigned n)
 
 static void addr6(struct msg *m, int add, const struct in6_addr *a, uint32_t flags)
 {
-	struct ifaddrmsg *ifa;
-
 	start(m, add ? RTM_NEWADDR : RTM_DELADDR,
 	      NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0));
-	ifa = put(m, sizeof(*ifa));
-	ifa->ifa_family = AF_INET6;
-	ifa->ifa_prefixlen = 128;
-	ifa->ifa_flags = (uint8_t)flags;
-	ifa->ifa_index = ifindex;
-	attr(m, IFA_LOCAL, a, sizeof(*a));
+	addr6_body(m, a, ifindex, flags);
 	if (flags > 0xff)
 		attr(m, IFA_FLAGS, &flags, sizeof(flags));
 }
