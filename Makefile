@@ -167,7 +167,7 @@ check: deps all $(TEST_BINS)
 	sh tests/run-all.sh
 
 check-unit: all $(UNIT_BINS)
-check-lint: deps
+check-lint: deps all
 check-netns: deps all $(CLIENT_BINS)
 check-sanitize: deps all $(SANITIZE_BINS)
 check-badinput: deps all $(BADINPUT_BINS)
