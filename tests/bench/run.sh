@@ -436,11 +436,11 @@ for k in "" "$SHIM"; do
 done | awk 'NR == 1 { a = $1 } NR == 2 { b = $1 }
 	END { printf "| exec /bin/true, user-space instructions (callgrind) | %d | %d | %.3f | (figure) | - |\n", a, b, a ? b / a : 0 }' >>"$ROWS"
 
-echo
+echo "#"
 echo "# | measure | without shim: median [min-max] | with shim: median [min-max] | ratio (median of pairs) | goal | met |"
 echo "# |---|---|---|---|---|---|"
 sed 's/^/# /' "$ROWS"
-echo
+echo "#"
 if [ "$COALESCED" -gt 0 ]; then
 	echo "# note: in $COALESCED of the 3b runs the listener read the route event late (it was queued with the DAD event): those latencies are too small."
 fi
