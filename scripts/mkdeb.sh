@@ -1,13 +1,14 @@
 #!/bin/sh
-# mkdeb.sh VERSION: build build/dadshim_VERSION_ARCH.deb from the built library
-# with dpkg-deb (entry of "make deb").  Depends: are derived from the binary.
+# mkdeb.sh VERSION [LIB]: build build/dadshim_VERSION_ARCH.deb from the built
+# library LIB (default shim/libdadshim.so; make deb passes its hardened
+# build/deb/libdadshim.so) with dpkg-deb.  Depends: are derived from the binary.
 set -eu
 
-[ $# -eq 1 ] || { echo "usage: $0 VERSION" >&2; exit 2; }
+[ $# -eq 1 ] || [ $# -eq 2 ] || { echo "usage: $0 VERSION [LIB]" >&2; exit 2; }
 version=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-lib=shim/libdadshim.so
+lib=${2:-shim/libdadshim.so}
 [ -f "$lib" ] || { echo "mkdeb: $lib is missing; run make first" >&2; exit 1; }
 for t in dpkg-deb dpkg-architecture objdump strip gzip; do
 	command -v "$t" >/dev/null || { echo "mkdeb: $t is missing (packages dpkg-dev, binutils)" >&2; exit 1; }
@@ -49,7 +50,9 @@ rm -rf "$stage"
 mkdir -p "$stage/DEBIAN"
 umask 022
 
-"${MAKE:-make}" -s install DESTDIR="$stage" PREFIX=/usr LIBDIR="$libdir" VERSION="$version" >/dev/null
+# LIB=: make install ships this library, not the tree's (already built: no rebuild).
+"${MAKE:-make}" -s install DESTDIR="$stage" PREFIX=/usr LIBDIR="$libdir" VERSION="$version" \
+	LIB="$lib" >/dev/null
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage$shimlib"
 
 man=$stage/usr/share/man/man8

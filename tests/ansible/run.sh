@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/ansible/run.sh: the rollout playbook (scripts/ansible/dadshim.yml)
 # against this machine with a local connection (make check-ansible):
-#  - make deb; install; a second run reports changed=0 and touches nothing;
+#  - make deb (a hardened library, the tree's left alone); install; a second
+#    run reports changed=0 and touches nothing;
 #  - the doctor's findings as the play records them are the doctor's own;
 #  - a problem the doctor reports fails the host (run inside a namespace
 #    with a dadfailed address), and a failed host stops the rollout;
@@ -31,7 +32,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 missing=''
-for t in ansible-playbook dpkg-query dpkg-deb jq ip timeout make; do
+for t in ansible-playbook dpkg-query dpkg-deb jq ip timeout make nm sha256sum; do
 	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 done
 if [ -n "$missing" ]; then
@@ -95,11 +96,25 @@ dropins_left() { # every dadshim drop-in or mask, package's or dadshim-enable's
 # ---------------------------------------------------------------------------
 t_build() {
 	rm -f "$deb"
+	tree0=$(sha256sum shim/libdadshim.so 2>/dev/null)
 	if make -s deb >"$TMP/deb.out" 2>&1 && [ -f "$deb" ]; then
 		pass "ansible-deb (make deb built $(basename "$deb"))"
 	else
 		fail ansible-deb "$(tail -n 3 "$TMP/deb.out")"
 		return 1
+	fi
+	# The package's library has Debian's hardening (-fstack-protector-strong
+	# imports __stack_chk_fail, _FORTIFY_SOURCE the *_chk functions); the
+	# tree's own library, which the other suites and make bench load, is
+	# left as make built it.
+	mkdir "$TMP/debx"
+	dpkg-deb -x "$deb" "$TMP/debx"
+	chk=$(nm -D "$TMP/debx$lib" 2>/dev/null | grep -c -E ' U (__stack_chk_fail|__[a-z0-9_]+_chk)(@|$)' || true)
+	tree1=$(sha256sum shim/libdadshim.so 2>/dev/null)
+	if [ "$chk" -gt 0 ] && [ -n "$tree0" ] && [ "$tree0" = "$tree1" ]; then
+		pass "ansible-deb-flags (the packaged library imports $chk hardening symbols; shim/libdadshim.so untouched by make deb)"
+	else
+		fail ansible-deb-flags "packaged library hardening imports: $chk; tree library before: '${tree0%% *}', after: '${tree1%% *}'"
 	fi
 	if timeout $GUARD ansible-playbook -i "$inv" "$PLAYBOOK" --syntax-check >"$TMP/syntax.out" 2>&1; then
 		pass "ansible-syntax (ansible-playbook --syntax-check, ansible-core $(ansible --version | sed -n '1s/.*core \([0-9.]*\).*/\1/p'))"
