@@ -39,11 +39,15 @@ SHIM_LDFLAGS := -shared -Wl,--version-script=shim/dadshim.map -Wl,-z,defs \
 .PHONY: all check $(SUITES:%=check-%) lint demo test-programs \
         install uninstall deb fuzz bench deps clean
 
+# $(call shim_so,FLAGS): links the shim's sources into the library $@, with
+# FLAGS (optimisation, defines) between its compile and link flags.
+shim_so = $(CC) $(CPPFLAGS) $(SHIM_CFLAGS) $(1) $(SHIM_LDFLAGS) $(LDFLAGS) \
+	    -o $@ $(SHIM_SRCS) $(MNL_LIBS) $(SHIM_LIBS)
+
 all: $(LIB)
 
 $(LIB): $(SHIM_SRCS) $(SHIM_HDRS) shim/dadshim.map
-	$(CC) $(CPPFLAGS) $(SHIM_CFLAGS) $(CFLAGS) $(SHIM_LDFLAGS) $(LDFLAGS) \
-	    -o $@ $(SHIM_SRCS) $(MNL_LIBS) $(SHIM_LIBS)
+	$(call shim_so,$(CFLAGS))
 
 # ---- Test programs: every one is a target here, built with the project's
 # flags into build/tests/<suite>/ (make clean removes them).
@@ -112,8 +116,7 @@ $(BT)/reliability/closehook.so: tests/reliability/closehook.c
 # DADSHIM_TEST_HIDE: its stand-ins (the system calls) run.
 $(BT)/reliability/libdadshim-hide.so: $(SHIM_SRCS) $(SHIM_HDRS) shim/dadshim.map
 	@mkdir -p $(@D)
-	$(CC) $(SHIM_CFLAGS) -O2 -DDADSHIM_TEST_HIDE $(SHIM_LDFLAGS) \
-	    -o $@ $(SHIM_SRCS) $(MNL_LIBS) $(SHIM_LIBS)
+	$(call shim_so,-O2 -DDADSHIM_TEST_HIDE)
 
 # The shim's sources compiled into the program: its wrappers then
 # interpose libc as the preloaded library does, under TSan or ASan.
@@ -219,9 +222,9 @@ uninstall:
 DEB_LIB := build/deb/libdadshim.so
 deb: deps
 	@mkdir -p $(dir $(DEB_LIB))
-	$(CC) $$(dpkg-buildflags --get CPPFLAGS) $(SHIM_CFLAGS) $$(dpkg-buildflags --get CFLAGS) \
-	    $(SHIM_LDFLAGS) $$(dpkg-buildflags --get LDFLAGS) \
-	    -o $(DEB_LIB) $(SHIM_SRCS) $(MNL_LIBS) $(SHIM_LIBS)
+	$(MAKE) -B $(DEB_LIB) LIB=$(DEB_LIB) CFLAGS="$$(dpkg-buildflags --get CFLAGS)" \
+	    CPPFLAGS="$$(dpkg-buildflags --get CPPFLAGS)" \
+	    LDFLAGS="$$(dpkg-buildflags --get LDFLAGS)"
 	sh scripts/mkdeb.sh $(VERSION) $(DEB_LIB)
 
 # libFuzzer targets over the pure core, FUZZ_SECONDS each.

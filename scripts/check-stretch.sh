@@ -14,12 +14,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 lib=${1:-$top/shim/libdadshim.so}
 max_glibc=2.24
 cc=${CC:-cc}
-fail=0
-pass() { tap_ok "$1"; }
-failed() { tap_not_ok "$1" "$2"; fail=1; }
 
-command -v objdump >/dev/null || { failed stretch-tools "objdump missing: install binutils"; exit 1; }
-[ -f "$lib" ] || { failed stretch-glibc "$lib is missing: run make"; exit 1; }
+command -v objdump >/dev/null || { fail stretch-tools "objdump missing: install binutils"; exit 1; }
+[ -f "$lib" ] || { fail stretch-glibc "$lib is missing: run make"; exit 1; }
 
 # Versioned imports as "VERSION SYMBOL", e.g. "2.34 dlsym".
 imports=$(objdump -T "$lib" | awk '$0 ~ /\*UND\*/ {
@@ -34,7 +31,7 @@ too_new=$(printf '%s\n' "$imports" | awk -v max="$max_glibc" 'NF {
 	for (i = 1; i <= 3; i++) { x = (i <= n) ? a[i] + 0 : 0; y = m[i] + 0
 		if (x > y) { print "GLIBC_" $1 " " $2; break } if (x < y) break } }')
 if [ -n "$too_new" ]; then
-	failed stretch-glibc "needs glibc newer than $max_glibc: $(printf '%s\n' "$too_new" | paste -sd, - | sed 's/,/, /g')"
+	fail stretch-glibc "needs glibc newer than $max_glibc: $(printf '%s\n' "$too_new" | paste -sd, - | sed 's/,/, /g')"
 else
 	pass "stretch-glibc (highest GLIBC_${highest:-none} <= $max_glibc)"
 fi
@@ -49,9 +46,9 @@ for n in $needed; do
 done
 needed_list=$(printf '%s\n' "$needed" | paste -sd' ' -)
 if [ -n "$bad" ]; then
-	failed stretch-needed "unexpected NEEDED:$bad (all: $needed_list)"
+	fail stretch-needed "unexpected NEEDED:$bad (all: $needed_list)"
 elif ! printf '%s\n' "$needed" | grep -qx 'libc.so.6'; then
-	failed stretch-needed "libc.so.6 is not NEEDED (all: $needed_list)"
+	fail stretch-needed "libc.so.6 is not NEEDED (all: $needed_list)"
 else
 	pass "stretch-needed ($needed_list)"
 fi
@@ -71,8 +68,8 @@ for src in "$top"/shim/*.c; do
 	fi
 done
 if [ -n "$errs" ]; then
-	failed stretch-pedantic "-std=gnu99 -pedantic -Werror fails for:$errs"
+	fail stretch-pedantic "-std=gnu99 -pedantic -Werror fails for:$errs"
 else
 	pass "stretch-pedantic ($count files, $("$cc" -dumpversion))"
 fi
-exit "$fail"
+[ "$TAP_FAILS" -eq 0 ]

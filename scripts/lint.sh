@@ -9,9 +9,6 @@ cd "$(dirname "$0")/.."
 . tests/lib/tap.sh
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; tap_end' EXIT
-fail=0
-pass() { tap_ok "$1"; }
-failed() { tap_not_ok "$1" "${2:-}"; fail=1; }
 # findings FILE: a tool's output, as TAP diagnostics
 findings() { sed 's/^/#   /' "$1"; }
 defs="-D_GNU_SOURCE -D__x86_64__ -D__GLIBC__"
@@ -24,23 +21,21 @@ if cppcheck -q --enable=warning,style,performance,portability --std=c99 \
 	$defs -I shim $srcs $tests 2>"$tmp/cppcheck"; then
 	pass cppcheck
 else
-	findings "$tmp/cppcheck"; failed "cppcheck (findings above)"
+	findings "$tmp/cppcheck"; fail "cppcheck (findings above)"
 fi
 
 checks='-*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters'
 checks="$checks,-bugprone-reserved-identifier,cert-*,-cert-dcl37-c,-cert-dcl51-cpp"
 checks="$checks,misc-*,-misc-unused-parameters,performance-*,portability-*"
-out=$(mktemp)
 # shellcheck disable=SC2086
 clang-tidy -quiet -checks="$checks" -warnings-as-errors='*' $srcs -- \
-	-std=gnu99 -D_GNU_SOURCE -Ishim $(pkg-config --cflags libmnl) >"$out" 2>&1 || true
-if grep -q -E '(warning|error):' "$out"; then
-	grep -E -A3 '(warning|error):' "$out" | sed 's/^/#   /'
-	failed "clang-tidy (findings above)"
+	-std=gnu99 -D_GNU_SOURCE -Ishim $(pkg-config --cflags libmnl) >"$tmp/tidy" 2>&1 || true
+if grep -q -E '(warning|error):' "$tmp/tidy"; then
+	grep -E -A3 '(warning|error):' "$tmp/tidy" | sed 's/^/#   /'
+	fail "clang-tidy (findings above)"
 else
 	pass clang-tidy
 fi
-rm -f "$out"
 
 # What gcc 6 on stretch accepts: C99 with GNU extensions, pedantic.
 # shellcheck disable=SC2086
@@ -48,7 +43,7 @@ if cc -std=gnu99 -pedantic -Wall -Wextra -Werror -fPIC -D_GNU_SOURCE \
 	-fsyntax-only $srcs 2>"$tmp/err"; then
 	pass "gnu99 -pedantic"
 else
-	findings "$tmp/err"; failed "gnu99 -pedantic"
+	findings "$tmp/err"; fail "gnu99 -pedantic"
 fi
 
 # A preloaded library's global symbols replace the host program's own:
@@ -62,19 +57,19 @@ if [ -f "$lib" ]; then
 		pass "exports only the $(echo "$have" | wc -l) wrapped libc symbols"
 	else
 		{ echo "exported:"; echo "$have"; echo "expected:"; echo "$want"; } | sed 's/^/#   /'
-		failed "exported symbols differ from shim/dadshim.map"
+		fail "exported symbols differ from shim/dadshim.map"
 	fi
 else
-	failed "exports" "$lib not built (run make)"
+	fail "exports" "$lib not built (run make)"
 fi
 # The rollout playbook: Debian's ansible-lint, offline, production profile.
 if command -v ansible-lint >/dev/null 2>&1; then
 	if ANSIBLE_HOME=$tmp ansible-lint --offline --nocolor -p scripts/ansible/dadshim.yml >"$tmp/al" 2>&1; then
 		pass "ansible-lint (scripts/ansible, $(sed -n 's/.*Passed with \([a-z]*\) profile.*/\1/p' "$tmp/al") profile)"
 	else
-		findings "$tmp/al"; failed "ansible-lint (findings above)"
+		findings "$tmp/al"; fail "ansible-lint (findings above)"
 	fi
 else
-	failed ansible-lint "ansible-lint is missing (run sh scripts/deps.sh)"
+	fail ansible-lint "ansible-lint is missing (run sh scripts/deps.sh)"
 fi
-exit $fail
+[ "$TAP_FAILS" -eq 0 ]

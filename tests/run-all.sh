@@ -11,51 +11,44 @@
 # non-zero without a failed check.  Every suite but unit and lint needs root
 # with CAP_NET_ADMIN (network namespaces, veth, strace).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 # The suites, in make check's order, and the command of each.
 ALL="unit lint netns sanitize badinput reliability deploy ansible systemd ike"
 command_of() {
+	case " $ALL " in *" $1 "*) ;; *) return 1 ;; esac
 	case $1 in
 	unit) echo ./build/tests/unit/unit_core ;;
 	lint) echo sh scripts/lint.sh ;;
-	netns | sanitize | badinput | reliability | deploy | ansible | systemd | ike)
-		echo sh "tests/$1/run.sh" ;;
-	*) return 1 ;;
+	*) echo sh "tests/$1/run.sh" ;;
 	esac
 }
 
+# refuse REASON [STATUS]: no suite can run; one failure, said clearly
+refuse() {
+	echo "not ok 1 - $1"
+	echo "1..1"
+	echo "0 passed, 1 failed"
+	exit "${2:-1}"
+}
+
 suites=${*:-$ALL}
+needs_root=0
 for s in $suites; do
-	if ! command_of "$s" >/dev/null; then
-		echo "not ok 1 - run-all: '$s' is not a suite (suites: $ALL)"
-		echo "1..1"
-		echo "0 passed, 1 failed"
-		exit 2
-	fi
+	command_of "$s" >/dev/null || refuse "run-all: '$s' is not a suite (suites: $ALL)" 2
+	case $s in unit | lint) ;; *) needs_root=1 ;; esac
 done
 
 # unit and lint need nothing more; every other suite needs root and
 # network namespaces: say so once, clearly, instead of failing each suite.
-case " $suites " in
-*" netns "* | *" sanitize "* | *" badinput "* | *" reliability "* | *" deploy "* | \
-	*" ansible "* | *" systemd "* | *" ike "*)
-	if [ "$(id -u)" != 0 ]; then
-		echo "not ok 1 - make check must run as root (it builds network namespaces and veth pairs)"
-		echo "1..1"
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
+if [ "$needs_root" = 1 ]; then
+	[ "$(id -u)" = 0 ] ||
+		refuse "make check must run as root (it builds network namespaces and veth pairs)"
 	probe="dadshim-probe-$$"
-	if ! ip netns add "$probe" 2>/dev/null; then
-		echo "not ok 1 - cannot create a network namespace: CAP_NET_ADMIN (or CAP_SYS_ADMIN) is missing"
-		echo "1..1"
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
+	ip netns add "$probe" 2>/dev/null ||
+		refuse "cannot create a network namespace: CAP_NET_ADMIN (or CAP_SYS_ADMIN) is missing"
 	ip netns del "$probe"
-	;;
-esac
+fi
 
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
@@ -77,6 +70,7 @@ suite() {
 	env -u TAP_STATE $(command_of "$name") >"$log/$name" 2>&1
 	rc=$?
 	cat "$log/$name"
+	# shellcheck disable=SC2046 # three words
 	set -- $(tap_count "$log/$name")
 	p=$1 f=$2 plan=$3
 	if [ "$plan" = - ]; then

@@ -22,10 +22,6 @@ GUARD=600 # seconds: bound for one playbook run, never an assertion
 
 # shellcheck source=tests/lib/tap.sh
 . tests/lib/tap.sh
-fails=0
-pass() { tap_ok "$1"; }
-fail() { tap_not_ok "$1" "$2"; fails=$((fails + 1)); }
-note() { tap_note "$*"; }
 
 if [ "$(id -u)" != 0 ]; then
 	fail ansible "must run as root: it installs and removes a .deb"
@@ -301,8 +297,8 @@ if t_build && t_install; then
 fi
 note "ansible suite: $(( $(date +%s) - start )) s"
 
-if [ "$fails" -gt 0 ]; then
-	tap_note "ansible: $fails failure(s)"
+if [ "$TAP_FAILS" -gt 0 ]; then
+	tap_note "ansible: $TAP_FAILS failure(s)"
 	exit 1
 fi
 tap_note "ansible: all passed"

@@ -13,7 +13,6 @@ set -eu
 cd "$(dirname "$0")/../.."
 # shellcheck source=tests/lib/tap.sh
 . tests/lib/tap.sh
-fail() { tap_not_ok "$1" "$2"; }
 
 REPS=${BENCH_REPS:-7}
 case $REPS in

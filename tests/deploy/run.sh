@@ -22,10 +22,6 @@ GUARD=60 # seconds: generous bound for any single step, never an assertion
 
 # shellcheck source=tests/lib/tap.sh
 . tests/lib/tap.sh
-fails=0
-pass() { tap_ok "$1"; }
-fail() { tap_not_ok "$1" "$2"; fails=$((fails + 1)); }
-note() { tap_note "$*"; }
 
 if [ "$(id -u)" != 0 ]; then
 	fail deploy "must run as root with CAP_NET_ADMIN: it installs a .deb and creates network namespaces"
@@ -136,7 +132,7 @@ t_stretch() {
 	# check-stretch numbers its checks on in this stream; count its failures here.
 	cat "$TMP/stretch.out"
 	n=$(grep -c '^not ok ' "$TMP/stretch.out" || true)
-	fails=$((fails + n))
+	TAP_FAILS=$((TAP_FAILS + n))
 }
 
 t_install() {
@@ -898,8 +894,8 @@ t_deb
 t_doctor_dad
 t_doctor_ike
 
-if [ "$fails" -gt 0 ]; then
-	tap_note "deploy: $fails failure(s)"
+if [ "$TAP_FAILS" -gt 0 ]; then
+	tap_note "deploy: $TAP_FAILS failure(s)"
 	exit 1
 fi
 tap_note "deploy: all passed"

@@ -39,12 +39,6 @@ scope_of() {
 	esac
 }
 
-fails=0
-fail() {
-	tap_not_ok "$1" "$2"
-	fails=$((fails + 1))
-}
-
 for tool in "$PROFDATA" "$COV"; do
 	command -v "$tool" >/dev/null 2>&1 ||
 		{ fail fuzz "$tool missing: make deps (clang, llvm)"; exit 1; }
@@ -114,4 +108,4 @@ done
 
 echo "# fuzzing, $secs s per target (lines/branches: llvm-cov over the code under test)"
 sed 's/^/# /' "$OUT/table"
-[ "$fails" -eq 0 ]
+[ "$TAP_FAILS" -eq 0 ]

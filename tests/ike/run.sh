@@ -29,13 +29,9 @@ boot_limit=${DADSHIM_IKE_BOOT_LIMIT:-300}
 
 # shellcheck source=tests/lib/tap.sh
 . "$top/tests/lib/tap.sh"
-fails=0
 B= # the backend's prefix of every check's name
 pass() { tap_ok "$B$1"; }
-fail() {
-	tap_not_ok "$B$1" "$2"
-	fails=$((fails + 1))
-}
+fail() { tap_not_ok "$B$1" "$2"; }
 note() { tap_note "NOTE: $*"; }
 
 if [ "$(id -u)" != 0 ]; then
@@ -606,14 +602,14 @@ for backend in uml libipsec; do
 	tmp=$root/$backend
 	mkdir -p "$tmp"
 	b0=$(date +%s)
-	f0=$fails
+	f0=$TAP_FAILS
 	run_backend
 	B=
 	ran=$((ran + 1))
-	tap_note "INFO: ike: backend $backend took $(($(date +%s) - b0)) s, $((fails - f0)) failure(s)"
+	tap_note "INFO: ike: backend $backend took $(($(date +%s) - b0)) s, $((TAP_FAILS - f0)) failure(s)"
 done
 if [ "$ran" = 0 ]; then
 	fail "ike: at least one backend ran" "none could: see the NOTE lines"
 fi
 tap_note "INFO: check-ike took $(($(date +%s) - start)) s"
-[ "$fails" = 0 ]
+[ "$TAP_FAILS" = 0 ]

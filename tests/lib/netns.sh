@@ -15,27 +15,10 @@ GUARD=${GUARD:-60}
 unset LD_PRELOAD DADSHIM_NODAD DADSHIM_RETRY DADSHIM_WAIT_MS DADSHIM_LOG \
 	DADSHIM_LOG_TARGET
 
-T_FAILS=0
-T_PASSES=0
 T_NS=""
 T_PIDS=""
 T_SEQ=0
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/dadshim-netns.XXXXXX")
-
-pass() {
-	T_PASSES=$((T_PASSES + 1))
-	tap_ok "$1"
-}
-
-fail() {
-	T_FAILS=$((T_FAILS + 1))
-	tap_not_ok "$1" "$2"
-}
-
-# note TEXT: context for a human reading the log (not an assertion)
-note() {
-	echo "# $*"
-}
 
 t_cleanup() {
 	for p in $T_PIDS; do
@@ -56,8 +39,8 @@ trap 'exit 129' HUP
 
 # finish: summary line and exit status of the script
 finish() {
-	echo "# $(basename "$0"): $T_PASSES passed, $T_FAILS failed"
-	[ "$T_FAILS" -eq 0 ]
+	tap_note "$(basename "$0"): $TAP_PASSES passed, $TAP_FAILS failed"
+	[ "$TAP_FAILS" -eq 0 ]
 }
 
 # require_root NAME: root with CAP_NET_ADMIN and working namespaces, or fail.

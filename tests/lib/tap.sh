@@ -13,6 +13,8 @@
 # a subshell counts too.  Checks are made one at a time (no script reports
 # from two processes at once).
 #
+# pass/fail/note are the names the suites report with; TAP_PASSES and
+# TAP_FAILS count this script's own checks (its summary, its exit status).
 # tap_end prints the plan; it is this file's EXIT trap, and a script that
 # sets its own EXIT trap calls it from there.
 
@@ -24,18 +26,26 @@ if [ -z "${TAP_STATE:-}" ]; then
 else
 	TAP_TOP=0
 fi
+TAP_PASSES=0
+TAP_FAILS=0
+
+# tap_next: the next check's number, in $_tap_n (and in $TAP_STATE)
+tap_next() {
+	_tap_n=$(($(cat "$TAP_STATE") + 1))
+	echo "$_tap_n" >"$TAP_STATE"
+}
 
 # tap_ok NAME: one check passed
 tap_ok() {
-	_tap_n=$(($(cat "$TAP_STATE") + 1))
-	echo "$_tap_n" >"$TAP_STATE"
+	tap_next
+	TAP_PASSES=$((TAP_PASSES + 1))
 	echo "ok $_tap_n - $1"
 }
 
 # tap_not_ok NAME [REASON]: one check failed, and why (as diagnostics)
 tap_not_ok() {
-	_tap_n=$(($(cat "$TAP_STATE") + 1))
-	echo "$_tap_n" >"$TAP_STATE"
+	tap_next
+	TAP_FAILS=$((TAP_FAILS + 1))
 	echo "not ok $_tap_n - $1"
 	[ -z "${2:-}" ] || printf '%s\n' "$2" | sed 's/^/#   /'
 }
@@ -44,6 +54,12 @@ tap_not_ok() {
 tap_note() {
 	echo "# $*"
 }
+
+# pass NAME, fail NAME [REASON], note TEXT: what a suite calls (a suite
+# that names its checks differently, as tests/ike does, redefines them)
+pass() { tap_ok "$1"; }
+fail() { tap_not_ok "$1" "${2:-}"; }
+note() { tap_note "$*"; }
 
 # tap_end: the plan, printed once by the outermost script
 tap_end() {

@@ -43,10 +43,6 @@ UNITS='strongswan.service strongswan-starter.service strongswan-swanctl.service 
 
 # shellcheck source=tests/lib/tap.sh
 . tests/lib/tap.sh
-fails=0
-pass() { tap_ok "$1"; }
-fail() { tap_not_ok "$1" "$2"; fails=$((fails + 1)); }
-note() { tap_note "$*"; }
 now() { date +%s; }
 
 if [ "$(id -u)" != 0 ]; then
@@ -639,15 +635,15 @@ T0=$(now)
 if [ "${1:-}" = --root-only ]; then
 	ROOT_BUILD_S=cached
 	build_root || { fail systemd-root "debootstrap of $SUITE from $MIRROR failed"; exit 1; }
-	echo "systemd: root $ROOT ready"
+	tap_note "systemd: root $ROOT ready"
 	exit 0
 fi
-build_debs || { echo "systemd: $fails failure(s)"; exit 1; }
+build_debs || { tap_note "systemd: $TAP_FAILS failure(s)"; exit 1; }
 ROOT_BUILD_S=cached
 if ! build_root; then
 	fail systemd-root "debootstrap of $SUITE from $MIRROR failed (see above): no container; only the fallback check runs"
 	fallback_verify
-	tap_note "systemd: $fails failure(s)"
+	tap_note "systemd: $TAP_FAILS failure(s)"
 	exit 1
 fi
 BOOT_WHY=''
@@ -655,7 +651,7 @@ if ! boot; then
 	fail systemd-boot "the container did not boot: $BOOT_WHY"
 	teardown
 	fallback_verify
-	echo "systemd: $fails failure(s)"
+	tap_note "systemd: $TAP_FAILS failure(s)"
 	exit 1
 fi
 # timed FUNC: run one case, note how long it took (a figure, never asserted).
@@ -692,8 +688,8 @@ else
 fi
 note "times: root $ROOT_BUILD_S, system up in ${BOOT_S} s; cases:$TIMES whole suite $(($(now) - T0)) s"
 
-if [ "$fails" -gt 0 ]; then
-	echo "systemd: $fails failure(s)"
+if [ "$TAP_FAILS" -gt 0 ]; then
+	tap_note "systemd: $TAP_FAILS failure(s)"
 	exit 1
 fi
 tap_note "systemd: all passed"
