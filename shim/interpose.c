@@ -174,26 +174,20 @@ static long shim_own_in(unsigned lo, unsigned hi)
 
 /* close_range() of [@first, @last] around the shim's own numbers: one
  * call per stretch between them (none in the range: the caller's call as
- * made).  Returns the first failure's result. */
+ * made).  Returns -1 when one failed (errno from it), else 0. */
 static int close_around(unsigned first, unsigned last, int flags)
 {
 	long own;
-	int ret = 0, e = errno;
+	int ret = 0;
 
 	while ((own = shim_own_in(first, last)) >= 0) {
-		if ((unsigned long)own > first && real.close_range(first, (unsigned)own - 1, flags) < 0 &&
-		    ret == 0) {
-			ret = -1;
-			e = errno;
-		}
+		if ((unsigned long)own > first)
+			ret |= real.close_range(first, (unsigned)own - 1, flags);
 		if ((unsigned long)own == last)
-			return ret < 0 ? (errno = e, -1) : 0;
+			return ret ? -1 : 0;
 		first = (unsigned)own + 1;
 	}
-	if (real.close_range(first, last, flags) < 0 && ret == 0)
-		return -1;
-	errno = e;
-	return ret;
+	return (ret | real.close_range(first, last, flags)) ? -1 : 0;
 }
 
 /* glibc >= 2.34; without it in libc, the system call.  Reset first, as in
@@ -210,24 +204,20 @@ EXPORT int close_range(unsigned first, unsigned last, int flags)
 	return close_around(first, last, flags);
 }
 
-/* closefrom() itself above the shim's last own number, close_range()
- * below it. */
+/* close_range() around the shim's own numbers; closefrom() itself when
+ * there are none, or no close_range() (the wait then sees its socket
+ * gone, and the caller gets the kernel's answer). */
 EXPORT void closefrom(int lowfd)
 {
 	int saved = errno;
 	unsigned low = lowfd < 0 ? 0 : (unsigned)lowfd;
-	long own, last = -1;
 
 	ensure();
 	if (lowfd >= 0)
 		fd_reset(low, ~0u, FD_UNKNOWN);
-	for (own = shim_own_in(low, ~0u); own >= 0 && (unsigned long)own < ~0u;
-	     own = shim_own_in((unsigned)own + 1, ~0u))
-		last = own;
-	if (last >= (long)low && (unsigned long)last > low)
-		(void)close_around(low, (unsigned)last - 1, 0);
+	if (lowfd < 0 || shim_own_in(low, ~0u) < 0 || close_around(low, ~0u, 0) < 0)
+		real.closefrom(lowfd);
 	errno = saved;
-	real.closefrom(last >= 0 ? (int)last + 1 : lowfd);
 }
 
 /* ---- sending ---- */

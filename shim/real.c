@@ -68,59 +68,17 @@ static int fb_close_range(unsigned first, unsigned last, int flags)
 #endif
 }
 
-/* closefrom() as glibc does it without close_range(): every number listed
- * in /proc/self/fd, again until a pass closes nothing; without /proc,
- * every number up to the descriptor limit. */
-#define DENT_RECLEN 16	/* struct linux_dirent64: d_reclen, then d_type */
-#define DENT_NAME 19
-
-static int close_listed(int dfd, unsigned low)
-{
-	char buf[2048];
-	int closed = 0;
-	long n;
-
-	if (lseek(dfd, 0, SEEK_SET) < 0)
-		return 0;
-	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
-		long at = 0;
-
-		while (at + DENT_NAME < n) {
-			const char *name = buf + at + DENT_NAME;
-			unsigned short reclen;
-			char *end;
-			unsigned long fd = strtoul(name, &end, 10);
-
-			memcpy(&reclen, buf + at + DENT_RECLEN, sizeof(reclen));
-			if (reclen == 0)
-				return closed;
-			at += reclen;
-			if (*end || end == name || fd < low || fd == (unsigned long)dfd ||
-			    fd > INT32_MAX)
-				continue;
-			if (syscall(SYS_close, (int)fd) == 0)
-				closed = 1;
-		}
-	}
-	return closed;
-}
-
+/* closefrom() without libc's: close_range(), else every number below the
+ * descriptor limit (only a libc older than 2.34, which has neither, on a
+ * kernel older than 5.9 gets here). */
 static void fb_closefrom(int lowfd)
 {
 	unsigned low = lowfd < 0 ? 0 : (unsigned)lowfd;
 	struct rlimit rl;
 	rlim_t top = 1u << 20, fd;
-	int dfd;
 
 	if (fb_close_range(low, ~0u, 0) == 0)
 		return;
-	dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		while (close_listed(dfd, low))
-			;
-		(void)syscall(SYS_close, dfd);
-		return;
-	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max < top)
 		top = rl.rlim_max > rl.rlim_cur ? rl.rlim_max : rl.rlim_cur;
 	for (fd = low; fd < top; fd++)

@@ -255,6 +255,39 @@ static ssize_t deliver(int fd, const struct rxcall *c, struct held_req *h,
 	return ret;
 }
 
+/* Nothing could be peeked (errno @e): for a reader that blocks, block as
+ * its own call would, taking nothing (returns 1: look again).  Else
+ * returns -1 with errno as the caller's call would have it, or 0 when the
+ * descriptor was closed behind the shim's back (forgotten: the caller's
+ * call decides). */
+static int rx_empty(int fd, int blocks, int e)
+{
+	struct reply_head rh;
+
+	if ((e == EAGAIN || e == EWOULDBLOCK) && blocks) {
+		if (peek_head(fd, 1, &rh) >= 0)
+			return 1;
+		e = errno;
+	}
+	if (e == EBADF || e == ENOTSOCK) {
+		fd_reset((unsigned)fd, (unsigned)fd, FD_UNKNOWN);
+		return 0;
+	}
+	/* EAGAIN, EINTR, ENOBUFS (an overrun, which the peek has just
+	 * reported and cleared): as the call would. */
+	errno = e;
+	return -1;
+}
+
+/* The bound of a wait for @fd's reader: DADSHIM_WAIT_MS, or the caller's
+ * own receive timeout if that is shorter. */
+static unsigned wait_bound(int fd)
+{
+	unsigned timeo = settings.wait_ms ? rcvtimeo_ms(fd) : 0;
+
+	return timeo && timeo < settings.wait_ms ? timeo : settings.wait_ms;
+}
+
 ssize_t rx_held(int fd, const struct rxcall *c)
 {
 	int saved = errno, blocks = reader_blocks(fd, c);
@@ -262,10 +295,7 @@ ssize_t rx_held(int fd, const struct rxcall *c)
 	for (;;) {
 		struct reply_head rh;
 		struct held_req *h;
-		struct retry_req req;
-		uintptr_t ref;
-		unsigned bound = settings.wait_ms, timeo;
-		int cs, e;
+		int cs;
 		ssize_t ret;
 
 		state_lock(&cs);
@@ -275,35 +305,24 @@ ssize_t rx_held(int fd, const struct rxcall *c)
 			return rx_real(fd, c, 0);
 		}
 		if (head_entry(fd, &rh, &h) < 0) {
-			e = errno;
+			int r = errno;
+
 			state_unlock(cs);
-			/* Nothing queued: block as the caller's call would,
-			 * taking nothing; its errors are the caller's. */
-			if ((e == EAGAIN || e == EWOULDBLOCK) && blocks) {
-				if (peek_head(fd, 1, &rh) >= 0)
-					continue;
-				e = errno;
-			}
-			if (e == EBADF || e == ENOTSOCK) {
-				/* Closed behind the shim's back. */
-				fd_reset((unsigned)fd, (unsigned)fd, FD_UNKNOWN);
-				errno = saved;
-				return rx_real(fd, c, 0);
-			}
-			/* EAGAIN, EINTR, ENOBUFS (an overrun, which the peek
-			 * has just reported and cleared): as the call would. */
-			errno = e;
-			return -1;
+			r = rx_empty(fd, blocks, r);
+			if (r > 0)
+				continue;
+			if (r < 0)
+				return -1;
+			errno = saved;
+			return rx_real(fd, c, 0);
 		}
-		timeo = h && blocks && bound ? rcvtimeo_ms(fd) : 0;
-		if (timeo && timeo < bound)
-			bound = timeo;
 		if (h && rh.error == -EINVAL && rh.orig_type == RTM_NEWROUTE &&
-		    held_retryable(h) && blocks && bound) {
-			req = h->req;
-			ref = held_wait(h);
+		    held_retryable(h) && blocks && settings.wait_ms) {
+			struct retry_req req = h->req;
+			uintptr_t ref = held_wait(h);
+
 			state_unlock(cs);
-			wait_and_resend(fd, ref, req, bound);
+			wait_and_resend(fd, ref, req, wait_bound(fd));
 			continue;
 		}
 		ret = deliver(fd, c, h, &rh, blocks, cs);
