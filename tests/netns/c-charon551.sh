@@ -52,7 +52,7 @@ probes_expected() {
 run_plain() {
 	name=$1
 	shift
-	case_begin "$name: without the shim the source route fails (race is real)"
+	case_begin "c-$name: without the shim the source route fails (race is real)"
 	setup_pair || { err "namespace setup failed"; case_end; return 1; }
 	next_vip
 	out="$T_TMP/$name.plain.out"
@@ -79,7 +79,7 @@ run_plain() {
 run_nodad() {
 	name=$1
 	shift
-	case_begin "$name: with the shim (defaults) IFA_F_NODAD is set and the route installed at once"
+	case_begin "c-$name: with the shim (defaults) IFA_F_NODAD is set and the route installed at once"
 	setup_pair || { err "namespace setup failed"; case_end; return 1; }
 	next_vip
 	out="$T_TMP/$name.nodad.out"
@@ -110,7 +110,7 @@ run_nodad() {
 run_retry() {
 	name=$1
 	shift
-	case_begin "$name: with DADSHIM_NODAD=0 the route is installed after DAD through the retry"
+	case_begin "c-$name: with DADSHIM_NODAD=0 the route is installed after DAD through the retry"
 	setup_pair || { err "namespace setup failed"; case_end; return 1; }
 	next_vip
 	out="$T_TMP/$name.retry.out"
@@ -138,7 +138,7 @@ run_retry() {
 run_retransmit() {
 	name=$1-retransmit
 	bin=$2
-	case_begin "$name: with DADSHIM_NODAD=0, $bin --parallel --timeout-ms 200 --retries 40: program resends the seq during the wait, route installed"
+	case_begin "c-$name: with DADSHIM_NODAD=0, $bin --parallel --timeout-ms 200 --retries 40: program resends the seq during the wait, route installed"
 	setup_pair || { err "namespace setup failed"; case_end; return 1; }
 	next_vip
 	out="$T_TMP/$name.out"
@@ -204,9 +204,9 @@ run_mobike() {
 	name=mobike-$2
 	set -- "$1" build/tests/clients/charon551 --style "$2" --mobike 1
 	case $1 in
-	plain) case_begin "$name: without the shim both route installs fail (initial and after the address change)" ;;
-	nodad) case_begin "$name: with the shim (defaults) both RTM_NEWADDR carry NODAD and both routes go in at once" ;;
-	retry) case_begin "$name: with DADSHIM_NODAD=0 both route installs are retried after DAD" ;;
+	plain) case_begin "c-$name: without the shim both route installs fail (initial and after the address change)" ;;
+	nodad) case_begin "c-$name: with the shim (defaults) both RTM_NEWADDR carry NODAD and both routes go in at once" ;;
+	retry) case_begin "c-$name: with DADSHIM_NODAD=0 both route installs are retried after DAD" ;;
 	esac
 	setup_pair || { err "namespace setup failed"; case_end; return 1; }
 	next_vip
@@ -272,7 +272,7 @@ for variant in vla fortify parallel jessie-5.2 trusty-5.1; do
 		run_nodad "$variant" "$@" || :
 		run_retry "$variant" "$@" || :
 	else
-		fail "$variant: shim runs" "skipped: the race was not reproduced in this run"
+		fail "c-$variant: shim runs" "skipped: the race was not reproduced in this run"
 	fi
 done
 # independent of the cases above: each shows its own race (the -EINVALs)
@@ -282,6 +282,6 @@ if run_mobike plain 5.2; then
 	run_mobike nodad 5.2 || :
 	run_mobike retry 5.2 || :
 else
-	fail "mobike-5.2: shim runs" "skipped: the race was not reproduced in this run"
+	fail "c-mobike-5.2: shim runs" "skipped: the race was not reproduced in this run"
 fi
 finish
