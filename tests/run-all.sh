@@ -6,8 +6,8 @@
 #
 # --only PATTERN (make check-SUITE ONLY=PATTERN) reports only the checks
 # whose name PATTERN selects (a shell pattern matching the name, or a start
-# of it that ends before a character other than a letter or digit: "fault 3"
-# is "fault 3: ..." and not "fault 30: ..."); it reaches the suites as
+# of it that ends before a character other than a letter, digit, - or _:
+# "fault 3" is "fault 3: ..." and not "fault 30: ..."); it reaches the suites as
 # TAP_ONLY.  Where a suite can tell beforehand, the other checks do not
 # even run; tests/README.md says which.  A PATTERN that selects nothing in
 # the suites run is a failure.

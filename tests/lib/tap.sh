@@ -41,13 +41,13 @@ TAP_FAILS=0
 
 # tap_selected NAME: 0 if the check NAME is to be run and reported: no
 # TAP_ONLY, or TAP_ONLY (a shell pattern) matches NAME whole or a start of
-# NAME that ends before a character other than a letter or digit ("fault 3"
-# selects "fault 3: ..." but not "fault 30: ...")
+# NAME that ends before a character other than a letter, digit, "-" or "_"
+# ("fault 3" selects "fault 3: ..." but not "fault 30: ...")
 tap_selected() {
 	[ -n "${TAP_ONLY:-}" ] || return 0
 	# shellcheck disable=SC2254 # TAP_ONLY is a pattern on purpose
 	case $1 in
-	$TAP_ONLY | $TAP_ONLY[!0-9A-Za-z]*) return 0 ;;
+	$TAP_ONLY | $TAP_ONLY[!0-9A-Za-z_-]*) return 0 ;;
 	esac
 	return 1
 }

@@ -35,8 +35,8 @@ static int checks, failed;
 
 /* TAP_ONLY (tests/run-all.sh --only): the shell pattern of the checks to
  * report, matched as tests/lib/tap.sh's tap_selected() does: the whole
- * name, or a start of it that ends before a character other than a letter
- * or digit.  Every check still runs: they take microseconds, and a later
+ * name, or a start of it that ends before a character other than a letter,
+ * digit, '-' or '_'.  Every check still runs: they take microseconds, and a later
  * one may use what an earlier one's condition did. */
 static const char *only;
 static int hidden;
@@ -52,7 +52,7 @@ static int selected(const char *name)
 
 	if (!only || !*only || fnmatch(only, name, 0) == 0)
 		return 1;
-	if ((size_t)snprintf(pat, sizeof pat, "%s[!0-9A-Za-z]*", only) >= sizeof pat)
+	if ((size_t)snprintf(pat, sizeof pat, "%s[!0-9A-Za-z_-]*", only) >= sizeof pat)
 		return 0;
 	return fnmatch(pat, name, 0) == 0;
 }
