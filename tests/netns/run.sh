@@ -6,7 +6,7 @@
 #
 # A scenario is any file tests/netns/[a-z]-*.sh, run in name order: adding
 # the file is enough.  Each check of scenario x-NAME.sh is named with its
-# letter first ("a2: ...", "c-vla: ...", "h-route4: ..."), so that with
+# letter first ("a2: ...", "c-vla: ...", "h-v4route: ..."), so that with
 # TAP_ONLY (tests/run-all.sh --only) only the scenarios that can hold the
 # selected check run.
 set -eu
