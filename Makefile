@@ -231,10 +231,9 @@ deb: deps
 	mkdir -p $(DEB_SRC)
 	if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ]; then git ls-files; \
 	else find . -path ./build -prune -o -path ./.git -prune -o -type f -print; fi | \
-	    sed 's|^\./||' | grep -v '^scripts/deb/' | while IFS= read -r f; do \
-	        if [ -e "$$f" ]; then echo "$$f"; fi; done | \
-	    tar -c --no-recursion --verbatim-files-from -T - -f - | tar -x -C $(DEB_SRC)
-	cp -R scripts/deb $(DEB_SRC)/debian
+	    sed 's|^\./||' | while IFS= read -r f; do if [ -e "$$f" ]; then echo "$$f"; fi; done | \
+	    tar -c --no-recursion --verbatim-files-from -T - -f - \
+	        --transform 's|^scripts/deb/|debian/|' | tar -x -C $(DEB_SRC)
 	cd $(DEB_SRC) && dpkg-buildpackage -us -uc
 	rm -rf $(DEB_SRC)
 
