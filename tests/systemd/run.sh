@@ -7,6 +7,7 @@
 # a debootstrap root that is cached between runs), and every case is judged by
 # what that system shows: /proc/<charon>/maps and environ, the journal,
 # systemctl's view of the unit, dpkg's database and the file system.
+#   deb-paths  make deb's package ships the same paths as the previous release's
 #   boot       systemd is PID 1, the system is up, charon runs without the shim
 #   install    dpkg -i of the tree's .deb, restart: charon maps the shim
 #   units      dadshim-enable --units and the doctor against systemctl
