@@ -290,9 +290,9 @@ t_deb() {
 		fail deb-dbgsym "build-id '$bid'; $(dpkg-deb -c "$dbg" | awk '{ print $6 }' | grep '\.debug$' | tr '\n' ' ')"
 	fi
 
-	# Reproducible: make deb again (the source tree is laid out anew, with
-	# new file times), and a binary-only rebuild from the .dsc in another
-	# directory, as on a stretch box: the same bytes.
+	# Reproducible: make deb again (a fresh source tree, a later build time),
+	# and a binary-only rebuild from the .dsc as on a stretch box (another
+	# path, the tarball's file times): the same bytes.
 	cp "$deb" "$TMP/first.deb"
 	cp "$dbg" "$TMP/first-dbgsym.deb"
 	sleep 1
