@@ -2,7 +2,10 @@
 # `make` builds shim/libdadshim.so; `make check` runs every test (as root);
 # `make demo` shows the race without and with the shim.
 
-VERSION   := 1.1.0
+# debian/changelog (scripts/deb/changelog in this tree) is the one place
+# for the version: make install writes it into the scripts and the man page.
+VERSION   := $(shell awk 'NR == 1 { gsub(/[()]/, "", $$2); print $$2; exit }' \
+               $(firstword $(wildcard debian/changelog scripts/deb/changelog)))
 # The suites of make check, in the order it runs them (listed in tests/run-all.sh).
 SUITES    := $(shell sed -n 's/^ALL="\(.*\)"$$/\1/p' tests/run-all.sh)
 CC        ?= cc
@@ -231,16 +234,23 @@ uninstall:
 	      $(DESTDIR)$(MANDIR)/man8/dadshim-doctor.8
 	-rmdir $(DESTDIR)$(SHIMDIR) 2>/dev/null
 
-# The package's library is built with Debian's hardening flags, apart in
-# build/deb/: the tree's own $(LIB), which the tests and make bench load,
-# stays as make built it.
-DEB_LIB := build/deb/libdadshim.so
+# make deb: the Debian source package and what dpkg-buildpackage builds from
+# it (debhelper, with dpkg-buildflags' hardening), all in build/:
+# dadshim_V.dsc and .tar.xz, dadshim_V_ARCH.deb, dadshim-dbgsym_V_ARCH.deb,
+# .buildinfo and .changes.  The source tree is the files git tracks (every
+# file, outside a git checkout) with scripts/deb/ as its debian/; the tree's
+# own build and $(LIB) are left alone.  See scripts/deb/README.source.
+DEB_SRC := build/dadshim-$(VERSION)
 deb: deps
-	@mkdir -p $(dir $(DEB_LIB))
-	$(MAKE) -B $(DEB_LIB) LIB=$(DEB_LIB) CFLAGS="$$(dpkg-buildflags --get CFLAGS)" \
-	    CPPFLAGS="$$(dpkg-buildflags --get CPPFLAGS)" \
-	    LDFLAGS="$$(dpkg-buildflags --get LDFLAGS)"
-	sh scripts/mkdeb.sh $(VERSION) $(DEB_LIB)
+	rm -rf $(DEB_SRC) build/dadshim_$(VERSION)[._]* build/dadshim-dbgsym_$(VERSION)_*
+	mkdir -p $(DEB_SRC)
+	if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ]; then git ls-files; \
+	else find . -path ./build -prune -o -path ./.git -prune -o -type f -print; fi | \
+	    sed 's|^\./||' | while IFS= read -r f; do if [ -e "$$f" ]; then echo "$$f"; fi; done | \
+	    tar -c --no-recursion --verbatim-files-from -T - -f - \
+	        --transform 's|^scripts/deb/|debian/|' | tar -x -C $(DEB_SRC)
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc
+	rm -rf $(DEB_SRC)
 
 # libFuzzer targets over the pure core, FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60

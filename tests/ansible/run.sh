@@ -15,7 +15,7 @@ set -eu
 
 cd "$(dirname "$0")/../.."
 TOP=$(pwd)
-VERSION=$(sed -n 's/^VERSION *:= *//p' Makefile)
+VERSION=$(dpkg-parsechangelog -l scripts/deb/changelog -S Version)
 PLAYBOOK=$TOP/scripts/ansible/dadshim.yml
 UNITS='strongswan.service strongswan-starter.service strongswan-swanctl.service ipsec.service'
 GUARD=600 # seconds: bound for one playbook run, never an assertion

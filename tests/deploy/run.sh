@@ -5,8 +5,9 @@
 #  - dadshim-enable drop-ins as systemd itself loads them (systemd-analyze
 #    verify against Debian 12's real strongSwan unit files), and the sysvinit
 #    export in /etc/default/ipsec;
-#  - the .deb: lintian, Depends, dpkg -i on this machine, files, drop-ins,
-#    dpkg --purge leaves nothing;
+#  - make deb: lintian on its .changes (source and binaries), Depends, the
+#    -dbgsym package, two builds and a rebuild from the .dsc give the same
+#    .deb; dpkg -i on this machine, files, drop-ins, dpkg --purge leaves nothing;
 #  - every finding of dadshim-doctor, in namespaces built to show it, with real
 #    strongSwan 5.9.8 daemons (kernel-libipsec: this kernel has no ESP).
 # Prints TAP (tests/lib/tap.sh); exits non-zero if anything failed.  Needs root.
@@ -14,7 +15,7 @@ set -eu
 
 cd "$(dirname "$0")/../.."
 TOP=$(pwd)
-VERSION=$(sed -n 's/^VERSION *:= *//p' Makefile)
+VERSION=$(dpkg-parsechangelog -l scripts/deb/changelog -S Version)
 SHIM=$TOP/shim/libdadshim.so
 DOCTOR=$TOP/scripts/dadshim-doctor
 UNITS='strongswan.service strongswan-starter.service strongswan-swanctl.service ipsec.service'
@@ -30,7 +31,7 @@ fi
 missing=''
 # Every tool and plugin used here, with the Debian package it comes from.
 for tp in ip:iproute2 nsenter:util-linux unshare:util-linux jq:jq systemd-analyze:systemd \
-	lintian:lintian dpkg-deb:dpkg objdump:binutils swanctl:strongswan-swanctl timeout:coreutils; do
+	lintian:lintian dpkg-deb:dpkg dpkg-parsechangelog:dpkg-dev dh:debhelper objdump:binutils swanctl:strongswan-swanctl timeout:coreutils; do
 	command -v "${tp%%:*}" >/dev/null 2>&1 || missing="$missing ${tp%%:*} (package ${tp#*:})"
 done
 [ -x /usr/lib/ipsec/charon ] || missing="$missing /usr/lib/ipsec/charon (package strongswan-charon)"
@@ -236,30 +237,80 @@ t_deb() {
 	ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || ${CC:-cc} -print-multiarch)
 	lib=/usr/lib/$ma/dadshim/libdadshim.so
 	deb=$TOP/build/dadshim_${VERSION}_$arch.deb
-	rm -f "$deb"
-	if ! sh scripts/mkdeb.sh "$VERSION" >"$TMP/mkdeb.out" 2>&1 || [ ! -f "$deb" ]; then
-		fail deb-build "$(tail -n 3 "$TMP/mkdeb.out")"
+	dbg=$TOP/build/dadshim-dbgsym_${VERSION}_$arch.deb
+	dsc=$TOP/build/dadshim_$VERSION.dsc
+	changes=$TOP/build/dadshim_${VERSION}_$arch.changes
+	rm -f "$deb" "$dbg" "$dsc" "$changes"
+	if ! make -s deb >"$TMP/deb.out" 2>&1 || [ ! -f "$deb" ] || [ ! -f "$dbg" ] || [ ! -f "$dsc" ] ||
+		[ ! -f "$changes" ]; then
+		fail deb-build "make deb: $(tail -n 3 "$TMP/deb.out" | tr '\n' ' ')"
 		return
 	fi
-	pass "deb-build ($(basename "$deb"))"
+	pass "deb-build (make deb: $(sed -n '/^Files:/,$s/^ [0-9a-f]* [0-9]* [^ ]* [^ ]* //p' "$changes" | tr '\n' ' '))"
 
-	lintian --pedantic -I "$deb" >"$TMP/lintian.out" 2>&1 || true
+	# The .changes names the source package and both binaries: lintian checks
+	# them all, and exits non-zero on an error or a warning (or an unreadable file).
+	lrc=0
+	lintian --pedantic -I --fail-on error,warning "$changes" >"$TMP/lintian.out" 2>&1 || lrc=$?
 	ew=$(grep -E '^[EW]: ' "$TMP/lintian.out" || true)
-	if [ -z "$ew" ]; then
-		pass "deb-lintian (no errors or warnings; $(grep -c '^[IP]: ' "$TMP/lintian.out" || true) info/pedantic tags)"
+	if [ $lrc = 0 ] && [ -z "$ew" ]; then
+		pass "deb-lintian ($(basename "$changes"): source, dadshim, dadshim-dbgsym: no errors or warnings; $(grep -c '^[IP]: ' "$TMP/lintian.out" || true) info/pedantic tags)"
 	else
-		fail deb-lintian "$(printf '%s\n' "$ew" | head -n 5 | tr '\n' ';')"
+		fail deb-lintian "exit $lrc: $(grep -v '^[IP]: ' "$TMP/lintian.out" | head -n 5 | tr '\n' ';')"
 	fi
 
-	# Depends must match what the shipped library imports.
+	# Depends (dpkg-shlibdeps') must match what the shipped library imports,
+	# and that must exist in stretch's glibc (2.24).
 	mkdir "$TMP/x"
 	dpkg-deb -x "$deb" "$TMP/x"
 	dep=$(dpkg-deb -f "$deb" Depends)
 	want=$(objdump -T "$TMP/x$lib" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -t. -k1,1n -k2,2n -k3,3n | tail -n 1)
 	case $dep in
-	*"libc6 (>= $want)"*"libmnl0 (>= 1.0.3)"*) pass "deb-depends ($dep; highest GLIBC_ symbol $want)" ;;
+	*"libc6 (>= $want)"*"libmnl0 (>= 1.0.3"*)
+		if [ "$(printf '%s\n2.24\n' "$want" | sort -V | tail -n 1)" = 2.24 ]; then
+			pass "deb-depends ($dep; highest GLIBC_ symbol $want, stretch has 2.24)"
+		else
+			fail deb-depends "the packaged library needs GLIBC_$want, newer than stretch's 2.24"
+		fi ;;
 	*) fail deb-depends "Depends: $dep, but the library needs GLIBC_$want" ;;
 	esac
+
+	# The -dbgsym package holds the debug information of exactly this
+	# library: the build-id file named after the stripped library's build-id,
+	# with the DWARF the shipped library no longer has.
+	mkdir "$TMP/dbg"
+	dpkg-deb -x "$dbg" "$TMP/dbg"
+	bid=$(readelf -n "$TMP/x$lib" | sed -n 's/^ *Build ID: *//p')
+	dfile=$TMP/dbg/usr/lib/debug/.build-id/$(printf %s "$bid" | cut -c 1-2)/$(printf %s "$bid" | cut -c 3-).debug
+	if [ -n "$bid" ] && [ -f "$dfile" ] && readelf -S "$dfile" | grep -q '\.debug_info' &&
+		! readelf -S "$TMP/x$lib" | grep -q '\.debug_info' &&
+		[ "$(dpkg-deb -f "$dbg" Depends)" = "dadshim (= $VERSION)" ]; then
+		pass "deb-dbgsym (build-id $bid: .debug_info in $(basename "$dbg"), none in the shipped library)"
+	else
+		fail deb-dbgsym "build-id '$bid'; $(dpkg-deb -c "$dbg" | awk '{ print $6 }' | grep '\.debug$' | tr '\n' ' ')"
+	fi
+
+	# Reproducible: make deb again (a fresh source tree, a later build time),
+	# and a binary-only rebuild from the .dsc as on a stretch box (another
+	# path, the tarball's file times): the same bytes.
+	cp "$deb" "$TMP/first.deb"
+	cp "$dbg" "$TMP/first-dbgsym.deb"
+	sleep 1
+	if ! make -s deb >"$TMP/deb2.out" 2>&1; then
+		fail deb-reproducible "second make deb: $(tail -n 3 "$TMP/deb2.out" | tr '\n' ' ')"
+	elif cmp "$TMP/first.deb" "$deb" >"$TMP/cmp.out" 2>&1 && cmp "$TMP/first-dbgsym.deb" "$dbg" >>"$TMP/cmp.out" 2>&1; then
+		pass "deb-reproducible (two make deb runs: $(basename "$deb") and $(basename "$dbg") byte for byte the same)"
+	else
+		fail deb-reproducible "$(cat "$TMP/cmp.out")"
+	fi
+	if (cd "$TMP" && dpkg-source -x "$dsc" src >src.out 2>&1 && cd src &&
+		dpkg-buildpackage -us -uc -b >"$TMP/rebuild.out" 2>&1) &&
+		cmp "$TMP/first.deb" "$TMP/$(basename "$deb")" >"$TMP/cmp.out" 2>&1 &&
+		cmp "$TMP/first-dbgsym.deb" "$TMP/$(basename "$dbg")" >>"$TMP/cmp.out" 2>&1; then
+		pass "deb-dsc-rebuild (dpkg-source -x $(basename "$dsc"), dpkg-buildpackage -b in another directory: the same two .deb files)"
+	else
+		fail deb-dsc-rebuild "$(tail -n 3 "$TMP/src.out" "$TMP/rebuild.out" "$TMP/cmp.out" 2>/dev/null | tr '\n' ' ')"
+	fi
 
 	DEB_INSTALLED=1
 	if ! dpkg_wait -i "$deb" >"$TMP/dpkgi.out" 2>&1; then

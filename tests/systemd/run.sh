@@ -7,6 +7,7 @@
 # a debootstrap root that is cached between runs), and every case is judged by
 # what that system shows: /proc/<charon>/maps and environ, the journal,
 # systemctl's view of the unit, dpkg's database and the file system.
+#   deb-paths  make deb's package ships the same paths as the previous release's
 #   boot       systemd is PID 1, the system is up, charon runs without the shim
 #   install    dpkg -i of the tree's .deb, restart: charon maps the shim
 #   units      dadshim-enable --units and the doctor against systemctl
@@ -23,9 +24,10 @@
 set -eu
 
 cd "$(dirname "$0")/../.."
-VERSION=$(sed -n 's/^VERSION *:= *//p' Makefile)
-# The last release before this one: its .deb is built from git history.
-PREV_COMMIT=${DADSHIM_PREV_COMMIT:-0838e74}
+VERSION=$(dpkg-parsechangelog -l scripts/deb/changelog -S Version)
+# The last release before this one (1.1.0: main's last commit before 1.2.0's
+# debhelper packaging): its .deb is built from git history, by its own make deb.
+PREV_COMMIT=${DADSHIM_PREV_COMMIT:-4b088a9}
 GUARD=60        # seconds: bound for any single step, never an assertion
 BOOT_LIMIT=180  # seconds until the container's system must be up
 LIFE_LIMIT=1500 # seconds: the container is killed after this, whatever happens
@@ -50,7 +52,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 missing=''
-for t in debootstrap systemd-nspawn systemd-analyze unshare nsenter timeout dpkg-deb dpkg-architecture git jq ps; do
+for t in debootstrap systemd-nspawn systemd-analyze unshare nsenter timeout dpkg-deb dpkg-architecture dpkg-parsechangelog git jq ps; do
 	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 done
 if [ -n "$missing" ]; then
@@ -156,14 +158,24 @@ build_debs() {
 		return 0
 	fi
 	git archive "$PREV_COMMIT" | tar -x -C "$prev"
-	PREV_VERSION=$(sed -n 's/^VERSION *:= *//p' "$prev/Makefile")
+	PREV_VERSION=$(dpkg-parsechangelog -l "$prev/scripts/deb/changelog" -S Version)
 	if [ "$PREV_VERSION" = "$VERSION" ]; then
-		fail deb-build-previous "$PREV_COMMIT has version $VERSION too: bump VERSION in the Makefile"
+		fail deb-build-previous "$PREV_COMMIT has version $VERSION too: add an entry to scripts/deb/changelog"
 		return 0
 	fi
 	if make -s -C "$prev" deb >"$TMP/prevdeb.out" 2>&1 && [ -f "$prev/build/dadshim_${PREV_VERSION}_$ARCH.deb" ]; then
 		cp "$prev/build/dadshim_${PREV_VERSION}_$ARCH.deb" "$SHARE/old.deb"
 		pass "deb-build (dadshim $VERSION from this tree, $PREV_VERSION from $PREV_COMMIT)"
+		# The new package installs the same paths as the previous release,
+		# with the same modes and owners (only contents may differ).
+		for d in old new; do
+			dpkg-deb -c "$SHARE/$d.deb" | awk '{ print $1, $2, $6, $7, $8 }' | sort -k 3 >"$TMP/paths.$d"
+		done
+		if cmp -s "$TMP/paths.old" "$TMP/paths.new"; then
+			pass "deb-paths (dpkg -c: $VERSION ships the same $(wc -l <"$TMP/paths.new") paths, modes and owners as $PREV_VERSION)"
+		else
+			fail deb-paths "$(diff "$TMP/paths.old" "$TMP/paths.new" | grep '^[<>]' | head -n 6 | tr '\n' ';')"
+		fi
 	else
 		fail deb-build-previous "make deb at $PREV_COMMIT: $(tail -n 3 "$TMP/prevdeb.out" | tr '\n' ' ')"
 	fi
@@ -511,7 +523,8 @@ t_upgrade() {
 		cx test -d "$f" || echo "$f"
 	done | sort >"$TMP/owns"
 	extra=$(comm -3 "$TMP/ships" "$TMP/owns" | tr -s ' \t\n' ' ')
-	junk=$(cx sh -c 'ls -d /lib/systemd/system/*.d/*.dpkg-* /usr/lib/*/dadshim/*.dpkg-* /usr/sbin/dadshim*.dpkg-* /etc/systemd/system/*.d/* 2>/dev/null' | tr '\n' ' ' || true)
+	# No dpkg leftover (.dpkg-new, -old, -tmp, -dist...) anywhere dpkg wrote.
+	junk=$(cx sh -c 'find /lib/systemd/system /usr/lib/*/dadshim /usr/sbin /usr/share/doc/dadshim /usr/share/man/man8 /usr/share/lintian /etc -name "*.dpkg-*" 2>/dev/null; ls -d /etc/systemd/system/*.d/* 2>/dev/null' | tr '\n' ' ' || true)
 	if [ "$v_old" = "$PREV_VERSION" ] && [ -n "$old_ino" ] && [ "${stale#* }" = '(deleted)' ] &&
 		[ "$v_new" = "$VERSION" ] && [ "$new_ino" = "$file_ino" ] && [ "$new_ino" != "${old_ino%% *}" ] &&
 		[ -z "$verify" ] && [ -z "$diffs" ] && [ -z "$extra" ] && [ -z "$junk" ] &&
