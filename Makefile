@@ -66,7 +66,8 @@ CLIENT_BINS := $(addprefix $(BT)/clients/,charon551 charon551_fortify mnlclient 
 UNIT_BINS   := $(BT)/unit/unit_core
 BADINPUT_BINS := $(BT)/badinput/badinput
 RELIABILITY_BINS := $(addprefix $(BT)/reliability/,stress faults lifecycle cancelleak \
-                    closehook.so heldrx libdadshim-hide.so stress_tsan faults_asan)
+                    closehook.so heldrx libdadshim-hide.so stress_tsan faults_asan \
+                    corners cancelhook.so)
 FUZZ_BINS   := $(FUZZ_TARGETS:%=$(BT)/fuzz/fuzz_%)
 FUZZ_COV_BINS := $(FUZZ_TARGETS:%=$(BT)/fuzz/fuzz_%_cov)
 SANITIZE_BINS := $(addprefix $(BT)/sanitize/,unit_core charon551 charon551-shim) $(FUZZ_BINS)
@@ -111,6 +112,10 @@ $(BT)/reliability/%: tests/reliability/%.c $(RELIABILITY_H)
 $(BT)/reliability/closehook.so: tests/reliability/closehook.c
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -O2 -shared -fPIC -o $@ $<
+
+$(BT)/reliability/cancelhook.so: tests/reliability/cancelhook.c
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -O2 -shared -fPIC -pthread -o $@ $<
 
 # The shim as a test build whose libc seems to lack the symbols named in
 # DADSHIM_TEST_HIDE: its stand-ins (the system calls) run.

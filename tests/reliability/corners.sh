@@ -1,0 +1,248 @@
+# shellcheck shell=sh
+# The twelve defects of issue 16, one check (or three, for 6) each, named
+# "defect N: ...": tests/reliability/corners.c run in fresh namespace pairs
+# (a veth with DAD on), without the shim first where the kernel's own
+# answer is the reference, then with it.  Judged on what the program saw
+# (return values, errno, signals, its descriptors and threads) and on what
+# the kernel holds (`ip`); the shim's log only in defect 12, whose subject
+# it is.  Sourced by tests/reliability/run.sh near its end, or run alone
+# (as root, from anywhere): sh tests/reliability/corners.sh
+if [ -z "${T_TMP:-}" ]; then
+	set -eu
+	cd "$(dirname "$0")/../.."
+	# shellcheck source=tests/lib/netns.sh
+	. tests/lib/netns.sh
+	require_root corners
+	require_file corners "$SHIM"
+	CORNERS_ALONE=1
+else
+	CORNERS_ALONE=0
+fi
+CB=$(pwd)/build/tests/reliability
+require_file corners "$CB/corners" "$CB/cancelhook.so"
+
+# c_kv FILE KEY: the value of KEY in the program's summary line
+c_kv() {
+	sed -n "s/^corners: .* $2=\([^ ]*\).*$/\1/p" "$1" | head -n 1
+}
+
+# c_is FILE KEY VALUE [WHAT]: one err unless KEY=VALUE
+c_is() {
+	_v=$(c_kv "$1" "$2")
+	[ "$_v" = "$3" ] || err "${4:+$4: }$2=${_v:-missing}, expected $3"
+}
+
+# c_ran RC WHAT: the program ended by itself, with status 0
+c_ran() {
+	if [ "$1" -eq 124 ]; then
+		err "$2: killed by the timeout guard (hang)"
+	elif [ "$1" -ge 128 ]; then
+		err "$2: killed by signal $(($1 - 128))"
+	elif [ "$1" -ne 0 ]; then
+		err "$2: exit status $1"
+	fi
+}
+
+# c_bare NAME MODE PREFIX: corners without the shim in a fresh pair; sets
+# c_out
+c_bare() {
+	setup_pair || err "namespace setup failed"
+	c_out=$T_TMP/c-$1.bare
+	_rc=0
+	GUARD=150 in_ns "$CB/corners" "$2" "$IF1" "$3" >"$c_out" 2>&1 || _rc=$?
+	c_ran "$_rc" "without the shim"
+}
+
+# c_shim NAME MODE PREFIX [VAR=VAL]...: corners with the shim (its log on
+# stderr) in a fresh pair; sets c_out, c_log
+c_shim() {
+	_n=$1
+	_m=$2
+	_p=$3
+	shift 3
+	setup_pair || err "namespace setup failed"
+	c_out=$T_TMP/c-$_n.out
+	c_log=$T_TMP/c-$_n.log
+	_rc=0
+	GUARD=150 with_shim "$@" "$CB/corners" "$_m" "$IF1" "$_p" >"$c_out" 2>"$c_log" || _rc=$?
+	c_ran "$_rc" "with the shim"
+}
+
+c_addr() {
+	ip -n "$NS1" -6 addr show dev "$IF1" | grep -q "inet6 $1/"
+}
+
+c_route() {
+	route_in_table "$NS1" 233 | grep -q "^$1 "
+}
+
+case_begin "defect 1: sendmmsg, process_vm_writev refused (seccomp), mmsghdr array read-only: EFAULT as without the shim, no signal"
+c_bare d1 sendmmsg fd00:c1
+c_is "$c_out" sendmmsg -14 "without the shim"
+c_is "$c_out" signal 0 "without the shim"
+c_addr fd00:c1::1 || err "without the shim: the datagram did not reach the kernel"
+b=$c_out
+c_shim d1 sendmmsg fd00:c1
+c_is "$c_out" sendmmsg -14
+c_is "$c_out" signal 0
+c_addr fd00:c1::1 || err "the datagram did not reach the kernel"
+case_end "$b" "$c_out" "$c_log" || :
+
+case_begin "defect 2: children of _Fork() and of a raw clone() send their own bytes, never their parent's"
+c_bare d2 forkown fd00:c2
+c_is "$c_out" fork_child 0 "without the shim"
+c_is "$c_out" clone_child 0 "without the shim"
+b=$c_out
+c_shim d2 forkown fd00:c2
+c_is "$c_out" fork_child 0
+c_is "$c_out" clone_child 0
+c_addr fd00:c2::2 || err "_Fork child: its own address fd00:c2::2 is not in the kernel"
+! c_addr fd00:c2::3 || err "_Fork child: the kernel got its parent's address fd00:c2::3"
+c_addr fd00:c2::4 || err "clone child: its own address fd00:c2::4 is not in the kernel"
+! c_addr fd00:c2::5 || err "clone child: the kernel got its parent's address fd00:c2::5"
+case_end "$b" "$c_out" "$c_log" || :
+
+case_begin "defect 3: sendmsg with a 2nd iovec of length 0 at a kernel address: EFAULT as without the shim, nothing added"
+c_bare d3 zeroiov fd00:c3
+c_is "$c_out" sendmsg -14 "without the shim"
+b=$c_out
+c_shim d3 zeroiov fd00:c3
+c_is "$c_out" sendmsg -14
+! c_addr fd00:c3::1 || err "the address was added"
+case_end "$b" "$c_out" "$c_log" || :
+
+case_begin "defect 4: one route sent twice with one seq before reading: two EINVAL as without the shim, no read hangs"
+c_bare d4 sameseq fd00:c4
+c_is "$c_out" a1 -22 "without the shim"
+c_is "$c_out" a2 -22 "without the shim"
+b=$c_out
+c_shim d4 sameseq fd00:c4 DADSHIM_NODAD=0
+c_is "$c_out" a1 -22
+c_is "$c_out" a2 -22
+! c_route fd00:44::/64 || err "the route is in table 233"
+case_end "$b" "$c_out" "$c_log" || :
+
+case_begin "defect 5: pipelined add (tentative source) then delete of one route: EINVAL, ESRCH, in order, no route, as without the shim"
+c_bare d5 adddel fd00:c5
+for k in first_seq:501 first:-22 second_seq:502 second:-3; do
+	c_is "$c_out" "${k%%:*}" "${k#*:}" "without the shim"
+done
+b=$c_out
+c_shim d5 adddel fd00:c5 DADSHIM_NODAD=0
+for k in first_seq:501 first:-22 second_seq:502 second:-3; do
+	c_is "$c_out" "${k%%:*}" "${k#*:}"
+done
+! c_route fd00:45::/64 || err "the deleted route is in table 233"
+case_end "$b" "$c_out" "$c_log" || :
+
+case_begin "defect 6: stdin closed: fd 0 never becomes the shim's (non-blocking reader, then a reader waiting for the retry)"
+c_bare d6a stdin fd00:c6
+for k in nb_fd0_open nb_fd0_ack wait_fd0_open wait_fd0_ack; do
+	c_is "$c_out" "$k" 0 "without the shim"
+done
+c_is "$c_out" answer -22 "without the shim"
+b=$c_out
+c_shim d6a stdin fd00:c6 DADSHIM_NODAD=0
+for k in nb_fd0_open nb_fd0_ack wait_fd0_open wait_fd0_ack; do
+	c_is "$c_out" "$k" 0
+done
+c_is "$c_out" answer 0 "the waiting reader"
+c_route fd00:47::/64 || err "the waiting reader's route is not in table 233"
+case_end "$b" "$c_out" "$c_log" || :
+
+case_begin "defect 6: after a refused route read non-blocking and close_range(3, ~0U, 0), the program's new descriptors are its own"
+c_bare d6b closerange-nb fd00:c6
+c_is "$c_out" foreign 0 "without the shim"
+c_is "$c_out" lost 0 "without the shim"
+b=$c_out
+c_shim d6b closerange-nb fd00:c6 DADSHIM_NODAD=0
+c_is "$c_out" foreign 0 "bytes on the program's new UDP socket"
+c_is "$c_out" lost 0 "the program's new descriptors closed behind its back"
+case_end "$b" "$c_out" "$c_log" || :
+
+case_begin "defect 6: close_range above the socket during a retry wait: the program's new files stay open, the wait goes on"
+c_bare d6c closerange-wait fd00:c6
+c_is "$c_out" lost 0 "without the shim"
+c_is "$c_out" answer -22 "without the shim"
+b=$c_out
+c_shim d6c closerange-wait fd00:c6 DADSHIM_NODAD=0
+c_is "$c_out" wait_seen 1
+c_is "$c_out" lost 0 "the program's new files closed behind its back"
+c_is "$c_out" answer 0
+c_route fd00:49::/64 || err "the route is not in table 233"
+case_end "$b" "$c_out" "$c_log" || :
+
+case_begin "defect 7: a closed socket's explicit nl_pid can be bound again at once (after a non-blocking read of a refused route)"
+c_bare d7 rebind fd00:c7
+c_is "$c_out" rebind 0 "without the shim"
+b=$c_out
+c_shim d7 rebind fd00:c7 DADSHIM_NODAD=0
+c_is "$c_out" rebind 0
+case_end "$b" "$c_out" "$c_log" || :
+
+case_begin "defect 8: fork() during a retry wait: the child holds no descriptor of the shim's"
+c_bare d8 forkwait fd00:c8
+c_is "$c_out" child_extra 0 "without the shim"
+c_is "$c_out" answer -22 "without the shim"
+b=$c_out
+c_shim d8 forkwait fd00:c8 DADSHIM_NODAD=0
+c_is "$c_out" wait_seen 1
+c_is "$c_out" child_extra 0
+c_is "$c_out" answer 0
+c_route fd00:4b::/64 || err "the route is not in table 233"
+case_end "$b" "$c_out" "$c_log" || :
+
+case_begin "defect 9: a single-threaded program that reads a refused route non-blocking gets EINVAL at once and stays single-threaded"
+c_bare d9 threads fd00:c9
+c_is "$c_out" first -22 "without the shim"
+c_is "$c_out" threads 1 "without the shim"
+c_is "$c_out" unshare 0 "without the shim"
+b=$c_out
+c_shim d9 threads fd00:c9 DADSHIM_NODAD=0
+c_is "$c_out" first -22
+c_is "$c_out" threads 1
+c_is "$c_out" unshare 0
+! c_route fd00:4c::/64 || err "the refused route is in table 233"
+case_end "$b" "$c_out" "$c_log" || :
+
+case_begin "defect 10: a vfork() child that closes the socket (close; close_range + exec) leaves the parent's retry alone"
+c_bare d10 vfork fd00:ca
+for k in none close closerange_exec; do
+	c_is "$c_out" "$k" -22 "without the shim"
+done
+b=$c_out
+c_shim d10 vfork fd00:ca DADSHIM_NODAD=0
+for k in none close closerange_exec; do
+	c_is "$c_out" "$k" 0
+done
+for r in fd00:a0::/64 fd00:a1::/64 fd00:a2::/64; do
+	c_route "$r" || err "$r is not in table 233"
+done
+case_end "$b" "$c_out" "$c_log" || :
+
+case_begin "defect 11: a thread cancelled at the shim's resend leaks no descriptor"
+setup_pair || err "namespace setup failed"
+c_out=$T_TMP/c-d11.out
+c_log=$T_TMP/c-d11.log
+rc=0
+GUARD=150 in_ns env LD_PRELOAD="$SHIM $CB/cancelhook.so" DADSHIM_LOG_TARGET=stderr \
+	DADSHIM_NODAD=0 "$CB/corners" cancel "$IF1" fd00:cb >"$c_out" 2>"$c_log" || rc=$?
+c_ran "$rc" "with the shim"
+c_is "$c_out" hooked 1 "the resend reached the hook"
+c_is "$c_out" cancelled 1
+c_is "$c_out" leaked 0
+case_end "$c_out" "$c_log" || :
+
+case_begin "defect 12: no wait possible (RLIMIT_NOFILE exhausted): the caller gets EINVAL, the log says why"
+c_bare d12 emfile fd00:cc
+c_is "$c_out" answer -22 "without the shim"
+b=$c_out
+c_shim d12 emfile fd00:cc DADSHIM_NODAD=0
+c_is "$c_out" answer -22
+! shim_log "$c_log" | grep -q 'after 0 ms' || err "the log says 'after 0 ms'"
+shim_log "$c_log" | grep -q 'Too many open files' ||
+	err "the log does not say that no descriptor was free (Too many open files)"
+! c_route fd00:4e::/64 || err "the route is in table 233"
+case_end "$b" "$c_out" "$c_log" || :
+
+[ "$CORNERS_ALONE" = 0 ] || finish
