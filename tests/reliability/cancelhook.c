@@ -1,6 +1,6 @@
 /*
  * cancelhook - a preload placed after dadshim (LD_PRELOAD="dadshim hook"),
- * so that the shim's "real" sendto/sendmsg/send are these: once the test
+ * so that the shim's "real" sendto/sendmsg/send/write are these: once the test
  * program sets cancelhook_armed, the next RTM_NEWROUTE sent through them
  * (the shim's resend of a refused route: the program sends nothing more)
  * cancels the sending thread right there, before the system call, as a
@@ -50,6 +50,13 @@ ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
 	maybe_cancel(buf, len);
 	return syscall(SYS_sendto, fd, buf, len, flags, NULL, 0);
+}
+
+/* Contract: write(2), the same. */
+ssize_t write(int fd, const void *buf, size_t len)
+{
+	maybe_cancel(buf, len);
+	return syscall(SYS_write, fd, buf, len);
 }
 
 /* Contract: sendmsg(2), the same (the first iovec is looked at). */
