@@ -9,19 +9,29 @@
 #define DADSHIM_COMPAT_H
 
 #include <string.h>
+#include <sys/stat.h>
 
 #if defined(__x86_64__) && defined(__GLIBC__)
 __asm__(".symver dlsym,dlsym@GLIBC_2.2.5");
 __asm__(".symver pthread_once,pthread_once@GLIBC_2.2.5");
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-/* Test builds with a sanitizer compiled in must reach its interceptors. */
-__asm__(".symver pthread_create,pthread_create@GLIBC_2.2.5");
-__asm__(".symver pthread_attr_setstacksize,pthread_attr_setstacksize@GLIBC_2.2.5");
-__asm__(".symver pthread_sigmask,pthread_sigmask@GLIBC_2.2.5");
-#endif
 __asm__(".symver __pthread_register_cancel,__pthread_register_cancel@GLIBC_2.3.3");
 __asm__(".symver __pthread_unregister_cancel,__pthread_unregister_cancel@GLIBC_2.3.3");
 __asm__(".symver __pthread_unwind_next,__pthread_unwind_next@GLIBC_2.3.3");
+#endif
+
+/* fstat() is a function of its own only since glibc 2.33; before, the
+ * header made it a call of __fxstat(), which later glibc still has.
+ * Sanitizer builds (tests only) must reach the sanitizer's fstat(). */
+#if defined(__x86_64__) && defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && \
+	!defined(__SANITIZE_THREAD__)
+extern int __fxstat(int ver, int fd, struct stat *st);
+__asm__(".symver __fxstat,__fxstat@GLIBC_2.2.5");
+static inline int compat_fstat(int fd, struct stat *st)
+{
+	return __fxstat(1, fd, st);	/* _STAT_VER_LINUX */
+}
+#else
+#define compat_fstat fstat
 #endif
 
 /* pthread_atfork() is not in any shared glibc before 2.34 (it came from

@@ -22,22 +22,14 @@ enum dad_wait_result {
 /* Waits at most @bound_ms for @addr to leave the tentative state, on a
  * NETLINK_ROUTE socket of its own subscribed to IPv6 address events (a
  * dump after subscribing, then poll()).  Returns how the wait ended
- * (DADW_ERROR: no memory or no socket); stores the time waited in
- * *@waited_ms.  Blocks; may change errno.  Must be called without the
- * lock.  A cancellation point: a cancelled thread leaves nothing behind
- * (socket closed, buffer freed).  Signals do not end the wait. */
+ * (DADW_ERROR: no memory, no socket, or it stopped being the shim's; the
+ * error number in *@err); stores the time waited in *@waited_ms.
+ * Blocks; may change errno.  Must be called without the lock (takes it
+ * briefly to mark and to close its socket).  A cancellation point: a
+ * cancelled thread leaves nothing behind (socket closed, buffer freed).
+ * Signals do not end the wait. */
 enum dad_wait_result dad_wait(const struct in6_addr *addr, unsigned bound_ms,
-			      unsigned *waited_ms);
-
-/* Pure (dumpfeed.c).  Feeds the address events about @want in one
- * datagram read from the wait's socket into @t, leaving out every part,
- * end and error of a dump other than the current one, @seq (messages with
- * NLM_F_MULTI, NLMSG_DONE or NLMSG_ERROR and another seq): what is left of
- * an earlier dump must not end or describe this one.  Returns 1 when dump
- * @seq ended, -1 on its error or a malformed datagram, else 0.  No lock,
- * no system call. */
-int dump_feed(const void *buf, size_t len, uint32_t seq,
-	      const struct in6_addr *want, struct dad_track *t);
+			      unsigned *waited_ms, int *err);
 
 /* For the log: "<text> N ms", e.g. "DAD ended after", "no DAD end within".
  * Returns a static string.  Pure. */

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <linux/netlink.h>
 
-#include "dadwait.h"
+#include "inspect.h"
 
 int dump_feed(const void *buf, size_t len, uint32_t seq,
 	      const struct in6_addr *want, struct dad_track *t)

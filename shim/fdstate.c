@@ -1,8 +1,7 @@
-/* fdstate.c - per-descriptor kinds and held route requests. */
+/* fdstate.c - per-descriptor kinds and held requests. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -12,6 +11,8 @@
 #include "compat.h"
 #include "fdstate.h"
 #include "log.h"
+#include "real.h"
+#include "vm.h"
 
 uint8_t *fd_kinds;
 unsigned fd_kinds_len;
@@ -19,15 +20,12 @@ unsigned fd_kinds_high;
 
 #define FD_TABLE_MIN 65536u
 #define FD_TABLE_MAX (1u << 24)
-#define HELD_MAX 32	/* more pending source routes than charon ever has */
+#define HELD_MAX 32	/* more unanswered source routes than charon ever has */
 
 static size_t fd_table_size;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct held_req held_reqs[HELD_MAX];
-static int helpers[HELD_MAX_HELPERS];	/* the descriptor each helper works for,
-				 * +1 (0: free; -1: its socket was closed) */
-static uint64_t helper_sock[HELD_MAX_HELPERS];	/* ... and its port id */
-static uint64_t held_clock;
+static uint64_t held_clock;	/* send order and slot generations */
 
 static void atfork_prepare(void)
 {
@@ -39,16 +37,18 @@ static void atfork_release(void)
 	pthread_mutex_unlock(&lock);
 }
 
-/* The child has none of the parent's helper threads: nobody would ever
- * act on their entries there. */
+/* The child has none of the parent's other threads: a DAD wait's socket
+ * it inherited is nobody's there.  Closed, so that the child holds no
+ * descriptor of the shim's. */
 static void atfork_child(void)
 {
-	int i;
+	unsigned fd, high = fd_kinds_high;
 
-	for (i = 0; i < HELD_MAX; i++)
-		if (held_reqs[i].used && held_reqs[i].state == HELD_DETACHED)
-			held_drop(&held_reqs[i]);
-	memset(helpers, 0, sizeof(helpers));
+	for (fd = 0; fd <= high && fd < fd_kinds_len; fd++)
+		if (fd_kinds[fd] == FD_SHIM) {
+			(void)real.close((int)fd);
+			fd_kinds[fd] = FD_UNKNOWN;
+		}
 	pthread_mutex_unlock(&lock);
 }
 
@@ -84,7 +84,7 @@ void fdstate_publish(void)
 void fd_reset(unsigned lo, unsigned hi, int kind)
 {
 	unsigned fd, high = __atomic_load_n(&fd_kinds_high, __ATOMIC_RELAXED);
-	int cs;
+	int cs, owner = -1;
 
 	/* Numbers above the watermark were never given a kind: nothing to
 	 * forget there, except for the one being set now. */
@@ -95,13 +95,23 @@ void fd_reset(unsigned lo, unsigned hi, int kind)
 	if (hi >= fd_kinds_len)
 		hi = fd_kinds_len - 1;
 	for (fd = lo; fd <= hi; fd++) {
-		if (fd_kind((int)fd) == FD_ROUTE_HELD) {
+		int k = fd_kind((int)fd);
+
+		if (k == FD_SHIM || k == kind)
+			continue;
+		/* A vfork() child shares its parent's table: it may only
+		 * make a hint less sure, never drop the parent's requests
+		 * or give a number a kind the parent's may not have. */
+		if ((k == FD_ROUTE_HELD || kind != FD_UNKNOWN) && owner < 0)
+			owner = vm_owner();
+		if ((k == FD_ROUTE_HELD || kind != FD_UNKNOWN) && !owner)
+			continue;
+		if (k == FD_ROUTE_HELD) {
 			state_lock(&cs);
 			held_forget(fd, fd);
 			state_unlock(cs);
 		}
-		if (fd_kind((int)fd) != kind)
-			fd_kind_set((int)fd, kind);
+		fd_kind_set((int)fd, kind);
 	}
 }
 
@@ -111,6 +121,8 @@ int fd_classify(int fd)
 	int domain, proto, kind;
 	socklen_t len = sizeof(domain);
 
+	if (fd_kind(fd) == FD_SHIM)
+		return FD_OTHER;	/* never the caller's to rewrite */
 	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0) {
 		kind = errno == EBADF ? FD_UNKNOWN : FD_OTHER;
 	} else if (domain != AF_NETLINK) {
@@ -127,6 +139,22 @@ int fd_classify(int fd)
 		fd_kind_set(fd, kind);
 	errno = saved;
 	return kind;
+}
+
+int fd_private_min(void)
+{
+	struct rlimit rl;
+	int saved = errno;
+	rlim_t soft = 1024;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		soft = rl.rlim_cur;
+	errno = saved;
+	/* 64 numbers below the limit (charon and systemd: 1024), but never
+	 * above 4096, which keeps the close_range() sweeps short. */
+	if (soft > 4096 + 64)
+		return 4096;
+	return soft > 128 ? (int)(soft - 64) : (int)(soft / 2);
 }
 
 /* One log line fdstate wants written, kept until the lock is released:
@@ -154,8 +182,6 @@ void state_unlock(int cancel_state)
 	pthread_setcancelstate(cancel_state, NULL);
 }
 
-static uint64_t held_order;	/* send order, across all descriptors */
-
 static int fd_has_held(int fd)
 {
 	int i;
@@ -175,51 +201,34 @@ void held_drop(struct held_req *h)
 		fd_kind_set(fd, FD_ROUTE);
 }
 
-static int undecided(const struct held_req *h)
-{
-	return h->state == HELD_SENT || h->state == HELD_WAITING ||
-	       h->state == HELD_DETACHED;
-}
-
-static struct held_req *same_request(int fd, const struct route_req *req, const void *msg)
+void held_followed(int fd)
 {
 	int i;
 
 	for (i = 0; i < HELD_MAX; i++)
-		if (held_reqs[i].used && held_reqs[i].fd == fd && held_reqs[i].req.len == req->len &&
-		    undecided(&held_reqs[i]) && memcmp(held_reqs[i].msg, msg, req->len) == 0)
-			return &held_reqs[i];
-	return NULL;
+		if (held_reqs[i].used && held_reqs[i].fd == fd)
+			held_reqs[i].followed = 1;
 }
 
-struct held_req *held_add(int fd, const struct route_req *req, const void *msg,
-		      const struct sockaddr_nl *to)
+struct held_req *held_add(int fd, const struct retry_req *req, const void *msg,
+			  const struct sockaddr_nl *to)
 {
-	struct held_req *h, *slot = NULL;
+	struct held_req *slot = NULL;
 	int i;
 
 	if (req->len > HELD_MSG_MAX || req->len < sizeof(struct nlmsghdr))
 		return NULL;
-	h = same_request(fd, req, msg);
-	if (h) {
-		/* The same bytes again: a retransmit, one more answer owed. */
-		if (h->nsends >= HELD_SENDS)
-			return NULL;
-		h->sends[h->nsends++] = ++held_order;
-		return h;
-	}
+	held_followed(fd);
 	for (i = 0; i < HELD_MAX && !slot; i++)
 		if (!held_reqs[i].used)
 			slot = &held_reqs[i];
 	if (!slot) {
-		/* Replies that never came back (or were read elsewhere):
-		 * forget the oldest, but never one a helper thread acts on. */
-		for (i = 0; i < HELD_MAX; i++)
-			if (held_reqs[i].state != HELD_DETACHED &&
-			    (!slot || held_reqs[i].age < slot->age))
+		/* Answers that never came back (or were read elsewhere):
+		 * forget the oldest request. */
+		slot = &held_reqs[0];
+		for (i = 1; i < HELD_MAX; i++)
+			if (held_reqs[i].order < slot->order)
 				slot = &held_reqs[i];
-		if (!slot)
-			return NULL;
 		(void)snprintf(deferred, sizeof(deferred),
 			       "forgetting unanswered route seq %u on fd %d",
 			       slot->req.seq, slot->fd);
@@ -233,23 +242,9 @@ struct held_req *held_add(int fd, const struct route_req *req, const void *msg,
 	slot->has_to = to != NULL;
 	if (to)
 		slot->to = *to;
-	slot->sends[0] = ++held_order;
-	slot->nsends = 1;
-	slot->gen = ++held_clock;
-	slot->age = slot->gen;
+	slot->order = slot->gen = ++held_clock;
 	fd_kind_set(fd, FD_ROUTE_HELD);
 	return slot;
-}
-
-void held_unsend(int fd, const struct route_req *req, const void *msg)
-{
-	struct held_req *h = same_request(fd, req, msg);
-
-	if (!h || !h->nsends)
-		return;
-	h->nsends--;
-	if (!h->nsends && h->state == HELD_SENT)
-		held_drop(h);
 }
 
 struct held_req *held_match(int fd, const struct reply_head *rh)
@@ -260,41 +255,16 @@ struct held_req *held_match(int fd, const struct reply_head *rh)
 	for (i = 0; i < HELD_MAX; i++) {
 		struct held_req *h = &held_reqs[i];
 
-		if (h->used && h->fd == fd && h->nsends && reply_answers(rh, h->msg) &&
-		    (!best || h->sends[0] < best->sends[0]))
+		if (h->used && h->fd == fd && reply_answers(rh, h->msg) &&
+		    (!best || h->order < best->order))
 			best = h;
 	}
 	return best;
 }
 
-void held_answered(struct held_req *h)
+int held_retryable(const struct held_req *h)
 {
-	if (h->nsends) {
-		h->nsends--;
-		memmove(h->sends, h->sends + 1, h->nsends * sizeof(h->sends[0]));
-	}
-	if (!h->nsends && h->state != HELD_WAITING && h->state != HELD_DETACHED)
-		held_drop(h);
-}
-
-void held_resend_mark(struct held_req *h)
-{
-	if (h->nsends >= HELD_SENDS) {
-		/* Keep the newest: the oldest answers are refusals that the
-		 * resend makes moot. */
-		h->nsends--;
-		memmove(h->sends, h->sends + 1, h->nsends * sizeof(h->sends[0]));
-	}
-	h->resend = ++held_order;
-	h->sends[h->nsends++] = h->resend;
-}
-
-void held_resend_failed(struct held_req *h)
-{
-	if (h->nsends && h->sends[h->nsends - 1] == h->resend)
-		h->nsends--;
-	h->resend = 0;
-	h->state = HELD_GAVE_UP;
+	return (h->state == HELD_SENT || h->state == HELD_WAITING) && !h->followed;
 }
 
 /* The slot's index in the low 8 bits, its generation above. */
@@ -303,11 +273,29 @@ uintptr_t held_ref(const struct held_req *h)
 	return (uintptr_t)(h->gen << 8) | (uintptr_t)(h - held_reqs);
 }
 
+uintptr_t held_wait(struct held_req *h)
+{
+	h->state = HELD_WAITING;
+	return held_ref(h);
+}
+
 struct held_req *held_deref(uintptr_t ref)
 {
 	struct held_req *h = &held_reqs[(ref & 0xff) % HELD_MAX];
 
 	return h->used && (uintptr_t)(h->gen << 8) == (ref & ~(uintptr_t)0xff) ? h : NULL;
+}
+
+void held_retried(struct held_req *h, int result, unsigned ms)
+{
+	h->state = HELD_RETRIED;
+	h->wait_result = result;
+	h->dad_ms = ms;
+}
+
+void held_give_up(struct held_req *h)
+{
+	h->state = HELD_GAVE_UP;
 }
 
 void held_forget(unsigned lo, unsigned hi)
@@ -318,53 +306,4 @@ void held_forget(unsigned lo, unsigned hi)
 		if (held_reqs[i].used && (unsigned)held_reqs[i].fd >= lo &&
 		    (unsigned)held_reqs[i].fd <= hi)
 			held_drop(&held_reqs[i]);
-	/* The number may be reused for another socket: that one gets a
-	 * helper of its own. */
-	for (i = 0; i < HELD_MAX_HELPERS; i++)
-		if (helpers[i] > 0 && (unsigned)(helpers[i] - 1) >= lo &&
-		    (unsigned)(helpers[i] - 1) <= hi)
-			helpers[i] = -1;
-}
-
-int helper_active(int fd, uint64_t sock)
-{
-	int i;
-
-	for (i = 0; i < HELD_MAX_HELPERS; i++)
-		if (helpers[i] == fd + 1 && helper_sock[i] == sock)
-			return 1;
-	return 0;
-}
-
-int helper_add(int fd, uint64_t sock)
-{
-	int i;
-
-	for (i = 0; i < HELD_MAX_HELPERS; i++)
-		if (helpers[i] == 0) {
-			helpers[i] = fd + 1;
-			helper_sock[i] = sock;
-			return i;
-		}
-	return -1;
-}
-
-struct held_req *helper_next(int id)
-{
-	struct held_req *next = NULL;
-	int i;
-
-	for (i = 0; i < HELD_MAX && helpers[id] > 0; i++) {
-		struct held_req *h = &held_reqs[i];
-
-		if (h->used && h->fd == helpers[id] - 1 && h->sock == helper_sock[id] &&
-		    h->state == HELD_DETACHED && !h->claimed &&
-		    (!next || h->refused < next->refused))
-			next = h;
-	}
-	if (next)
-		next->claimed = 1;
-	else
-		helpers[id] = 0;
-	return next;
 }

@@ -15,7 +15,7 @@ static int is_len(const struct nlattr *attr, size_t len)
 }
 
 struct route_ctx {
-	struct route_req *reqs;
+	struct retry_req *reqs;
 	size_t max;
 	int n;
 };
@@ -26,7 +26,7 @@ static int route_one(const struct nlmsghdr *nlh, size_t off, void *data)
 	struct route_ctx *c = data;
 	const struct rtmsg *rtm;
 	const struct nlattr *tb[RTA_MAX + 1];
-	struct route_req *r;
+	struct retry_req *r;
 
 	if (nlh->nlmsg_type != RTM_NEWROUTE || (nlh->nlmsg_flags & want) != want)
 		return 0;
@@ -56,7 +56,7 @@ static int route_one(const struct nlmsghdr *nlh, size_t off, void *data)
 	return 0;
 }
 
-int route_scan(const void *buf, size_t len, struct route_req *reqs, size_t max)
+int retry_scan(const void *buf, size_t len, struct retry_req *reqs, size_t max)
 {
 	struct route_ctx c = { reqs, max, 0 };
 

@@ -13,7 +13,7 @@
  * request that the kernel refuses with -EINVAL while its source is
  * tentative.  Without NLM_F_ACK a success has no reply, so a retry could
  * not be matched to one: such requests are never held. */
-struct route_req {
+struct retry_req {
 	size_t off;		/* where the message starts in the datagram */
 	uint32_t len;		/* nlmsg_len */
 	uint32_t seq;
@@ -26,7 +26,7 @@ struct route_req {
 
 /* Returns the number of such requests in the datagram (the first @max are
  * described in @reqs), or -1 when it is not well-formed. */
-int route_scan(const void *buf, size_t len, struct route_req *reqs, size_t max);
+int retry_scan(const void *buf, size_t len, struct retry_req *reqs, size_t max);
 
 /* The head of a datagram waiting in a socket's receive queue. */
 struct reply_head {
@@ -89,6 +89,15 @@ struct dad_track {
 /* Folds one event into @t.  The first events come from a dump (state
  * DAD_ABSENT until then), later ones from notifications. */
 void dad_track_feed(struct dad_track *t, const struct addr_event *ev);
+
+/* Feeds the address events about @want in one datagram read from the DAD
+ * wait's socket into @t (dumpfeed.c), leaving out every part, end and
+ * error of a dump other than the current one, @seq (messages with
+ * NLM_F_MULTI, NLMSG_DONE or NLMSG_ERROR and another seq): what is left of
+ * an earlier dump must not end or describe this one.  Returns 1 when dump
+ * @seq ended, -1 on its error or a malformed datagram, else 0. */
+int dump_feed(const void *buf, size_t len, uint32_t seq,
+	      const struct in6_addr *want, struct dad_track *t);
 
 /* Returns 1 when @flags make an address acceptable as a source. */
 int addr_flags_usable(uint32_t flags);

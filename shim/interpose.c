@@ -26,6 +26,7 @@
 #include "receive.h"
 #include "send.h"
 #include "settings.h"
+#include "vm.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -48,6 +49,7 @@ static void init(void)
 	int i;
 
 	real_resolve();
+	vm_init();
 	for (i = 0; i < SET_COUNT; i++)
 		values[i] = getenv(setting_names[i]);
 	settings_parse(values, &settings, msgs);
@@ -93,14 +95,35 @@ EXPORT int socket(int domain, int type, int protocol)
 	return fd;
 }
 
+/* Whether @fd is one of the shim's own descriptors (a DAD wait's socket,
+ * in another thread): looked at under the lock, in which the shim closes
+ * and unmarks its own in one step. */
+static int shim_own(int fd)
+{
+	int cs, own;
+
+	if (fd_kind(fd) != FD_SHIM)
+		return 0;
+	state_lock(&cs);
+	own = fd_kind(fd) == FD_SHIM;
+	state_unlock(cs);
+	return own;
+}
+
 /* The table is reset before the number is given back to the kernel: once
  * the real close() returns, another thread may get the same number and
- * record its new kind (and held requests), which must not be wiped. */
+ * record its new kind (and held requests), which must not be wiped.  The
+ * shim's own descriptors are not the program's to close: to it they are
+ * numbers that are not open. */
 EXPORT int close(int fd)
 {
 	int saved = errno;
 
 	ensure();
+	if (shim_own(fd)) {
+		errno = EBADF;
+		return -1;
+	}
 	if (fd >= 0)
 		fd_reset((unsigned)fd, (unsigned)fd, FD_UNKNOWN);
 	errno = saved;
@@ -138,6 +161,35 @@ EXPORT int dup3(int old, int new, int flags)
 	return new_fd(real.dup3(old, new, flags));
 }
 
+/* The shim's own number in [@lo, @hi] nearest @lo, or -1. */
+static long shim_own_in(unsigned lo, unsigned hi)
+{
+	unsigned fd, high = __atomic_load_n(&fd_kinds_high, __ATOMIC_RELAXED);
+
+	for (fd = lo; fd <= hi && fd <= high; fd++)
+		if (shim_own((int)fd))
+			return fd;
+	return -1;
+}
+
+/* close_range() of [@first, @last] around the shim's own numbers: one
+ * call per stretch between them (none in the range: the caller's call as
+ * made).  Returns -1 when one failed (errno from it), else 0. */
+static int close_around(unsigned first, unsigned last, int flags)
+{
+	long own;
+	int ret = 0;
+
+	while ((own = shim_own_in(first, last)) >= 0) {
+		if ((unsigned long)own > first)
+			ret |= real.close_range(first, (unsigned)own - 1, flags);
+		if ((unsigned long)own == last)
+			return ret ? -1 : 0;
+		first = (unsigned)own + 1;
+	}
+	return (ret | real.close_range(first, last, flags)) ? -1 : 0;
+}
+
 /* glibc >= 2.34; without it in libc, the system call.  Reset first, as in
  * close(); with CLOSE_RANGE_CLOEXEC nothing is closed and nothing reset. */
 EXPORT int close_range(unsigned first, unsigned last, int flags)
@@ -145,21 +197,27 @@ EXPORT int close_range(unsigned first, unsigned last, int flags)
 	int saved = errno;
 
 	ensure();
-	if (first <= last && !(flags & CLOSE_RANGE_CLOEXEC))
-		fd_reset(first, last, FD_UNKNOWN);
+	if (first > last || (flags & CLOSE_RANGE_CLOEXEC))
+		return real.close_range(first, last, flags);
+	fd_reset(first, last, FD_UNKNOWN);
 	errno = saved;
-	return real.close_range(first, last, flags);
+	return close_around(first, last, flags);
 }
 
+/* close_range() around the shim's own numbers; closefrom() itself when
+ * there are none, or no close_range() (the wait then sees its socket
+ * gone, and the caller gets the kernel's answer). */
 EXPORT void closefrom(int lowfd)
 {
 	int saved = errno;
+	unsigned low = lowfd < 0 ? 0 : (unsigned)lowfd;
 
 	ensure();
 	if (lowfd >= 0)
-		fd_reset((unsigned)lowfd, ~0u, FD_UNKNOWN);
+		fd_reset(low, ~0u, FD_UNKNOWN);
+	if (lowfd < 0 || shim_own_in(low, ~0u) < 0 || close_around(low, ~0u, 0) < 0)
+		real.closefrom(lowfd);
 	errno = saved;
-	real.closefrom(lowfd);
 }
 
 /* ---- sending ---- */
@@ -224,23 +282,24 @@ sendmmsg_slow(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
 	kind = fd_kind(fd);
 	if (kind == FD_UNKNOWN)
 		kind = fd_classify(fd);
-	if (kind == FD_ROUTE || kind == FD_ROUTE_HELD)
+	/* msg_len can only be written back through the kernel. */
+	if ((kind == FD_ROUTE || kind == FD_ROUTE_HELD) && vm_write_allowed())
 		for (i = 0; vec && i < vlen && i < 1024 && !want; i++)
 			want = (unsigned)tx_wanted(&vec[i].msg_hdr);
-	if (!want)
+	if (!want) {
+		if (kind == FD_ROUTE_HELD)
+			tx_follows(fd);
+		errno = entry;
 		return real.sendmmsg(fd, vec, vlen, flags);
+	}
 	for (i = 0; i < vlen && i < 1024; i++) {
 		ssize_t n = send_slow(fd, TX_SENDMSG, NULL, 0, flags, NULL, 0,
 				      &vec[i].msg_hdr);
 		unsigned len = (unsigned)n;
 
-		if (n < 0)
+		/* Not writable: sent, but not counted, as in the kernel. */
+		if (n < 0 || vm_write(&vec[i].msg_len, &len, sizeof(len)) < 0)
 			break;
-		if (real_poke(&vec[i].msg_len, &len, sizeof(len)) < 0) {
-			if (errno == EFAULT)
-				break;	/* sent, but not counted: as the kernel */
-			vec[i].msg_len = len;	/* refused: readable, as seen */
-		}
 	}
 	if (i == 0)
 		return -1;

@@ -68,59 +68,17 @@ static int fb_close_range(unsigned first, unsigned last, int flags)
 #endif
 }
 
-/* closefrom() as glibc does it without close_range(): every number listed
- * in /proc/self/fd, again until a pass closes nothing; without /proc,
- * every number up to the descriptor limit. */
-#define DENT_RECLEN 16	/* struct linux_dirent64: d_reclen, then d_type */
-#define DENT_NAME 19
-
-static int close_listed(int dfd, unsigned low)
-{
-	char buf[2048];
-	int closed = 0;
-	long n;
-
-	if (lseek(dfd, 0, SEEK_SET) < 0)
-		return 0;
-	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
-		long at = 0;
-
-		while (at + DENT_NAME < n) {
-			const char *name = buf + at + DENT_NAME;
-			unsigned short reclen;
-			char *end;
-			unsigned long fd = strtoul(name, &end, 10);
-
-			memcpy(&reclen, buf + at + DENT_RECLEN, sizeof(reclen));
-			if (reclen == 0)
-				return closed;
-			at += reclen;
-			if (*end || end == name || fd < low || fd == (unsigned long)dfd ||
-			    fd > INT32_MAX)
-				continue;
-			if (syscall(SYS_close, (int)fd) == 0)
-				closed = 1;
-		}
-	}
-	return closed;
-}
-
+/* closefrom() without libc's: close_range(), else every number below the
+ * descriptor limit (only a libc older than 2.34, which has neither, on a
+ * kernel older than 5.9 gets here). */
 static void fb_closefrom(int lowfd)
 {
 	unsigned low = lowfd < 0 ? 0 : (unsigned)lowfd;
 	struct rlimit rl;
 	rlim_t top = 1u << 20, fd;
-	int dfd;
 
 	if (fb_close_range(low, ~0u, 0) == 0)
 		return;
-	dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		while (close_listed(dfd, low))
-			;
-		(void)syscall(SYS_close, dfd);
-		return;
-	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max < top)
 		top = rl.rlim_max > rl.rlim_cur ? rl.rlim_max : rl.rlim_cur;
 	for (fd = low; fd < top; fd++)
@@ -243,11 +201,8 @@ static int hidden(const char *name)
 		}                                                     \
 	} while (0)
 
-static void self_pid_reset(void);
-
 void real_resolve(void)
 {
-	__register_atfork(NULL, NULL, self_pid_reset, __dso_handle);
 	RESOLVE(socket, "socket", 1);
 	RESOLVE(close, "close", 1);
 	RESOLVE(dup, "dup", 1);
@@ -277,69 +232,4 @@ void real_report(void)
 	for (i = 0; i < nmissing; i++)
 		shim_log(LV_ERRORS, "libc has no %s; the shim uses the system call instead",
 			 missing[i]);
-}
-
-/* ---- the caller's memory, judged by the kernel ---- */
-
-static int vm_denied;	/* process_vm_readv/writev refused: logged once */
-
-/* This process's pid for process_vm_readv, without a getpid() system call
- * per look (glibc >= 2.25 no longer caches it).  Refreshed in the child of
- * fork(); a vfork() child shares the memory, so the parent's pid reads the
- * same bytes.  Only a child made by a raw clone() system call without
- * CLONE_VM (no fork handlers run) would look at its parent's memory. */
-static pid_t self_pid;
-
-static void self_pid_reset(void)
-{
-	__atomic_store_n(&self_pid, 0, __ATOMIC_RELAXED);
-}
-
-static pid_t self(void)
-{
-	pid_t pid = __atomic_load_n(&self_pid, __ATOMIC_RELAXED);
-
-	if (!pid) {
-		pid = getpid();
-		__atomic_store_n(&self_pid, pid, __ATOMIC_RELAXED);
-	}
-	return pid;
-}
-
-static int vm_result(ssize_t n, size_t len)
-{
-	if (n == (ssize_t)len)
-		return 0;
-	if (n >= 0 || errno == EFAULT) {
-		errno = EFAULT;	/* partly or not at all readable */
-		return -1;
-	}
-	/* ENOSYS, EPERM (seccomp, an LSM): no way to look safely. */
-	if (!__atomic_exchange_n(&vm_denied, 1, __ATOMIC_RELAXED))
-		shim_log(LV_ERRORS, "cannot read the caller's memory safely (process_vm_readv: %s); "
-			 "netlink requests are sent unchanged", strerror(errno));
-	return -1;
-}
-
-int real_gather(void *dst, size_t len, const struct iovec *src, size_t n)
-{
-	struct iovec local = { dst, len };
-
-	if (len == 0)
-		return 0;
-	return vm_result(process_vm_readv(self(), &local, 1, src, n, 0), len);
-}
-
-int real_peek(void *dst, const void *src, size_t len)
-{
-	struct iovec remote = { (void *)src, len };
-
-	return real_gather(dst, len, &remote, 1);
-}
-
-int real_poke(void *dst, const void *src, size_t len)
-{
-	struct iovec local = { (void *)src, len }, remote = { dst, len };
-
-	return vm_result(process_vm_writev(self(), &local, 1, &remote, 1, 0), len);
 }

@@ -1,6 +1,5 @@
 /* real.h - the libc functions dadshim wraps, resolved once with
- * dlsym(RTLD_NEXT) so that the shim itself always calls the real ones;
- * and copies of the caller's memory that never fault. */
+ * dlsym(RTLD_NEXT) so that the shim itself always calls the real ones. */
 #ifndef DADSHIM_REAL_H
 #define DADSHIM_REAL_H
 
@@ -42,32 +41,11 @@ extern struct real_fns real;
 /* Resolves the real functions (called once, from start-up under
  * pthread_once).  A symbol libc
  * lacks gets a stand-in making the system call; never NULL.  Does not log
- * (the log is not set up yet).  Registers the fork handler that keeps the
- * pid used by real_peek() right.  No lock. */
+ * (the log is not set up yet).  No lock. */
 void real_resolve(void);
 
 /* Logs, once, each symbol real_resolve() did not find (except close_range
  * and closefrom, which glibc < 2.34 lacks).  Keeps errno.  No lock. */
 void real_report(void);
-
-/* Copies @len bytes of the caller's memory at @src to @dst through the
- * kernel (process_vm_readv on this process), so that a bad pointer is an
- * error instead of a fault.  Returns 0 when every byte was copied; else -1
- * with errno EFAULT (some byte not readable), or the kernel's refusal of
- * the call itself (ENOSYS, EPERM under seccomp: logged once).  No lock,
- * no cancellation point. */
-int real_peek(void *dst, const void *src, size_t len);
-
-/* The same, gathering the @n areas of @src (an array in this process's
- * memory, read by the kernel: it may be the caller's) into @dst, which
- * must hold exactly their @len bytes.  Returns and sets errno as
- * real_peek(); the first refusal of the call itself is logged.  No lock. */
-int real_gather(void *dst, size_t len, const struct iovec *src, size_t n);
-
-/* Writes @len bytes from @src to the caller's memory at @dst the same way
- * (process_vm_writev).  Returns 0 when every byte was written; else -1
- * with errno EFAULT when @dst is not writable, or the kernel's refusal of
- * the call itself (logged once).  No lock. */
-int real_poke(void *dst, const void *src, size_t len);
 
 #endif

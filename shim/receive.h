@@ -29,12 +29,13 @@ struct rxcall {
 
 /* Receives for the caller on a descriptor in FD_ROUTE_HELD: an EINVAL
  * reply to a held route whose source is tentative is replaced by the reply
- * to the same request sent again once DAD is over.  A blocking call waits
- * for that in its own thread; a non-blocking one (MSG_DONTWAIT, or an
- * O_NONBLOCK socket) returns at once and leaves the wait and the resend to
- * a helper thread.  Returns what the caller's call returned; sets errno
- * only on failure (a success leaves it as it was).  Takes the lock, never
- * across a blocking call. */
+ * to the same request sent again once DAD is over, when the caller blocks
+ * (no MSG_DONTWAIT, no O_NONBLOCK) and nothing was sent on the socket
+ * after that request; the wait happens in the caller's thread, bounded by
+ * DADSHIM_WAIT_MS and the socket's SO_RCVTIMEO.  Otherwise the caller gets
+ * the kernel's answer.  Returns what the caller's call returned; sets
+ * errno only on failure (a success leaves it as it was).  Takes the lock,
+ * never across a blocking call. */
 ssize_t rx_held(int fd, const struct rxcall *c);
 
 #endif

@@ -17,6 +17,7 @@
 #include "rewrite.h"
 #include "send.h"
 #include "settings.h"
+#include "vm.h"
 
 #define SITES 8		/* messages of one datagram described for the log */
 #define COPY_MAX 65536	/* larger datagrams pass untouched */
@@ -31,30 +32,56 @@ struct flat {
 	size_t len;
 	unsigned char *heap;	/* malloc'd when the datagram is large */
 	struct msghdr msg;	/* TX_SENDMSG: a copy of the caller's msghdr */
+	struct iovec *mirror;	/* TX_SENDMSG with empty iovecs: see mirror() */
 };
 
 /* Sums the lengths of the caller's @n iovecs at @iov, read through the
- * kernel.  Returns -1 when the array is unreadable or the sum too large. */
-static int iov_total(const struct iovec *iov, size_t n, size_t *total)
+ * kernel, and counts the empty ones in *@empty.  Returns -1 when the array
+ * is unreadable or the sum too large. */
+static int iov_total(const struct iovec *iov, size_t n, size_t *total, size_t *empty)
 {
 	struct iovec chunk[IOV_CHUNK];
 	size_t i, len = 0;
 
+	*empty = 0;
 	for (i = 0; i < n; i++) {
 		const struct iovec *e = &chunk[i % IOV_CHUNK];
 
 		if (i % IOV_CHUNK == 0) {
 			size_t k = n - i < IOV_CHUNK ? n - i : IOV_CHUNK;
 
-			if (real_peek(chunk, iov + i, k * sizeof(*iov)) < 0)
+			if (vm_read(chunk, iov + i, k * sizeof(*iov)) < 0)
 				return -1;
 		}
 		if (e->iov_len > COPY_MAX - len)
 			return -1;
 		len += e->iov_len;
+		*empty += e->iov_len == 0;
 	}
 	*total = len;
 	return 0;
+}
+
+/* The caller's @n iovecs at @src again, each non-empty one pointing into
+ * the shim's copy @bytes, each empty one keeping the caller's address:
+ * process_vm_readv skips empty iovecs whatever their address, while
+ * sendmsg() refuses one outside user space (EFAULT), and must still see
+ * it to do so.  Returns the array (malloc'd), or NULL. */
+static struct iovec *mirror(const struct iovec *src, size_t n, unsigned char *bytes)
+{
+	struct iovec *m = malloc(n * sizeof(*m));
+	size_t i;
+
+	if (!m || vm_read(m, src, n * sizeof(*m)) < 0) {
+		free(m);
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		if (m[i].iov_len) {
+			m[i].iov_base = bytes;
+			bytes += m[i].iov_len;
+		}
+	return m;
 }
 
 /* Copies the datagram of @c into @stack (STACK_COPY bytes) or the heap.
@@ -65,7 +92,7 @@ static int flatten(const struct txcall *c, struct flat *f, unsigned char *stack)
 {
 	const struct iovec *src;
 	struct iovec one;
-	size_t n = 1;
+	size_t n = 1, empty = 0;
 
 	memset(f, 0, sizeof(*f));
 	if (c->how != TX_SENDMSG) {
@@ -76,12 +103,12 @@ static int flatten(const struct txcall *c, struct flat *f, unsigned char *stack)
 		src = &one;
 		f->len = c->len;
 	} else {
-		if (!c->msg || real_peek(&f->msg, c->msg, sizeof(f->msg)) < 0)
+		if (!c->msg || vm_read(&f->msg, c->msg, sizeof(f->msg)) < 0)
 			return -1;
 		/* More than UIO_MAXIOV entries: the kernel says EMSGSIZE. */
 		src = f->msg.msg_iov;
 		n = f->msg.msg_iovlen;
-		if (!src || n == 0 || n > 1024 || iov_total(src, n, &f->len) < 0 ||
+		if (!src || n == 0 || n > 1024 || iov_total(src, n, &f->len, &empty) < 0 ||
 		    f->len == 0)
 			return -1;
 	}
@@ -95,7 +122,8 @@ static int flatten(const struct txcall *c, struct flat *f, unsigned char *stack)
 	}
 	f->bytes = f->heap ? f->heap : stack;
 	/* The kernel reads the caller's iovec array itself here. */
-	if (real_gather(f->bytes, f->len, src, n) < 0) {
+	if (vm_gather(f->bytes, f->len, src, n) < 0 ||
+	    (empty && !(f->mirror = mirror(src, n, f->bytes)))) {
 		free(f->heap);
 		f->heap = NULL;
 		return -1;
@@ -103,10 +131,17 @@ static int flatten(const struct txcall *c, struct flat *f, unsigned char *stack)
 	return 0;
 }
 
+static void flat_free(struct flat *f)
+{
+	free(f->heap);
+	free(f->mirror);
+}
+
 /* What a datagram asks of the shim. */
 struct plan {
 	struct nodad_site sites[SITES];
-	struct route_req reqs[SITES];
+	struct retry_req reqs[SITES];
+	uintptr_t held[SITES];	/* handles of the entries held for them */
 	int nsites, nreqs, rewrite;
 };
 
@@ -123,7 +158,7 @@ static int plan_make(const struct flat *f, struct plan *p)
 			p->rewrite |= i >= SITES || p->sites[i].needs_rewrite;
 	}
 	if (settings.retry) {
-		p->nreqs = route_scan(f->bytes, f->len, p->reqs, SITES);
+		p->nreqs = retry_scan(f->bytes, f->len, p->reqs, SITES);
 		if (p->nreqs < 0)
 			return 0;
 		if (p->nreqs > SITES)
@@ -152,12 +187,13 @@ static ssize_t tx_real(int fd, const struct txcall *c, const struct flat *f)
 	}
 	if (!f)
 		return real.sendmsg(fd, c->msg, c->flags);
-	/* The same datagram in one iovec; name, control and flags as given. */
+	/* The same datagram in one iovec (or the mirror of the caller's);
+	 * name, control and flags as given. */
 	m = f->msg;
 	iov.iov_base = f->bytes;
 	iov.iov_len = f->len;
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
+	m.msg_iov = f->mirror ? f->mirror : &iov;
+	m.msg_iovlen = f->mirror ? m.msg_iovlen : 1;
 	return real.sendmsg(fd, &m, c->flags);
 }
 
@@ -196,36 +232,55 @@ static const struct sockaddr_nl *dest_of(const struct txcall *c, const struct fl
 	socklen_t len = c->how == TX_SENDTO ? c->tolen
 		      : c->how == TX_SENDMSG ? f->msg.msg_namelen : 0;
 
-	if (!to || len < sizeof(*sa) || real_peek(sa, to, sizeof(*sa)) < 0)
+	if (!to || len < sizeof(*sa) || vm_read(sa, to, sizeof(*sa)) < 0)
 		return NULL;
 	return sa;
 }
 
-static void tx_hold(int fd, const struct txcall *c, const struct plan *p, const struct flat *f)
+void tx_follows(int fd)
+{
+	int cs;
+
+	state_lock(&cs);
+	held_followed(fd);
+	state_unlock(cs);
+}
+
+/* Holds @p's requests before they are sent (another thread may read an
+ * answer before this one returns); held_add() marks what @fd held before
+ * as followed by them. */
+static void tx_hold(int fd, const struct txcall *c, struct plan *p, const struct flat *f)
 {
 	struct sockaddr_nl sa;
 	const struct sockaddr_nl *to = dest_of(c, f, &sa);
 	int cs, i, lost = 0;
 
 	state_lock(&cs);
-	for (i = 0; i < p->nreqs; i++)
-		if (!held_add(fd, &p->reqs[i], f->bytes + p->reqs[i].off, to))
-			lost++;
+	for (i = 0; i < p->nreqs; i++) {
+		struct held_req *h = held_add(fd, &p->reqs[i], f->bytes + p->reqs[i].off, to);
+
+		p->held[i] = h ? held_ref(h) : 0;
+		lost += !h;
+	}
 	state_unlock(cs);
 	/* Logged outside the lock: a log line is a few system calls. */
 	if (lost)
-		shim_log(LV_ERRORS, "cannot hold %d route request(s) (too large or too many); "
+		shim_log(LV_ERRORS, "cannot hold %d route request(s) (too large); "
 			 "a refusal of theirs will not be retried", lost);
 }
 
-/* The send failed: the kernel owes no reply for it. */
-static void tx_unhold(int fd, const struct plan *p, const struct flat *f)
+/* The send failed: the kernel owes no answer for it. */
+static void tx_unhold(const struct plan *p)
 {
 	int cs, i;
 
 	state_lock(&cs);
-	for (i = 0; i < p->nreqs; i++)
-		held_unsend(fd, &p->reqs[i], f->bytes + p->reqs[i].off);
+	for (i = 0; i < p->nreqs; i++) {
+		struct held_req *h = p->held[i] ? held_deref(p->held[i]) : NULL;
+
+		if (h)
+			held_drop(h);
+	}
 	state_unlock(cs);
 }
 
@@ -245,16 +300,15 @@ int tx_wanted(const struct msghdr *m)
 		return 0;
 	}
 	want = plan_make(&f, &p);
-	free(f.heap);
+	flat_free(&f);
 	return want;
 }
 
 /* What a cancelled send leaves to undo (the send is a cancellation point,
  * and the shim's own work must leak nothing). */
 struct undo {
-	int fd;
 	const struct plan *p;	/* requests to drop, or NULL */
-	const struct flat *f;	/* the copy to free */
+	struct flat *f;		/* the copy to free */
 };
 
 static void undo_send(void *arg)
@@ -262,8 +316,8 @@ static void undo_send(void *arg)
 	const struct undo *u = arg;
 
 	if (u->p && u->p->nreqs)
-		tx_unhold(u->fd, u->p, u->f);
-	free(u->f->heap);
+		tx_unhold(u->p);
+	flat_free(u->f);
 }
 
 /* See send.h.  Returns what the kernel returned for the datagram sent
@@ -287,6 +341,8 @@ ssize_t tx(int fd, int kind, const struct txcall *c)
 		kind = fd_classify(fd);
 	if (kind != FD_ROUTE && kind != FD_ROUTE_HELD)
 		return tx_real(fd, c, NULL);
+	if (kind == FD_ROUTE_HELD)
+		tx_follows(fd);
 	if (flatten(c, &f, stack) < 0) {
 		/* A failed look (EFAULT, a refusal) is not the caller's
 		 * errno: its own call decides. */
@@ -296,7 +352,7 @@ ssize_t tx(int fd, int kind, const struct txcall *c)
 	/* The kind is a hint: confirm before touching or holding anything. */
 	if (!plan_make(&f, &p) ||
 	    ((p.rewrite || p.nreqs) && !fresh && fd_classify(fd) != FD_ROUTE)) {
-		free(f.heap);
+		flat_free(&f);
 		return tx_real(fd, c, NULL);
 	}
 	/* The copy is the shim's own: NODAD is set in place. */
@@ -306,7 +362,6 @@ ssize_t tx(int fd, int kind, const struct txcall *c)
 	 * this one returns. */
 	if (p.nreqs)
 		tx_hold(fd, c, &p, &f);
-	u.fd = fd;
 	u.p = &p;
 	u.f = &f;
 	pthread_cleanup_push(undo_send, &u);

@@ -36,4 +36,10 @@ ssize_t tx(int fd, int kind, const struct txcall *c);
  * the kernel; errno is kept when it cannot.  No lock. */
 int tx_wanted(const struct msghdr *m);
 
+/* Something is about to be sent on @fd, a socket with requests held: none
+ * of them may be sent again by the shim, or it would take effect after
+ * this send (the order in which requests take effect is the caller's).
+ * Keeps errno.  Takes the lock. */
+void tx_follows(int fd);
+
 #endif

@@ -1,4 +1,4 @@
-/* fuzz_route.c - libFuzzer target for route_scan(), which picks the route
+/* fuzz_route.c - libFuzzer target for retry_scan(), which picks the route
  * requests the shim holds for a retry.
  *
  * Invariants (against oracle.h, the kernel's reading):
@@ -24,23 +24,23 @@ static void check(const uint8_t *data, size_t size, const unsigned char *buf)
 {
 	static struct o_msg m[O_MSGS];
 	static struct o_attrs a;
-	static struct route_req r[REQS];
+	static struct retry_req r[REQS];
 	int ok, rs, n = 0;
 	size_t nm, i;
 
 	nm = o_frame(data, size, m, O_MSGS, &ok);
-	rs = route_scan(buf, size, r, REQS);
-	INVARIANT(size == 0 || memcmp(buf, data, size) == 0, "route_scan wrote");
-	INVARIANT(route_scan(buf, size, NULL, 0) == rs, "count differs without reqs");
-	INVARIANT((rs == -1) == !ok, "route_scan %d on a %s datagram", rs,
+	rs = retry_scan(buf, size, r, REQS);
+	INVARIANT(size == 0 || memcmp(buf, data, size) == 0, "retry_scan wrote");
+	INVARIANT(retry_scan(buf, size, NULL, 0) == rs, "count differs without reqs");
+	INVARIANT((rs == -1) == !ok, "retry_scan %d on a %s datagram", rs,
 		  ok ? "framed" : "malformed");
 	INVARIANT((nodad_scan(buf, size, NULL, 0) == -1) == !ok,
-		  "nodad_scan and route_scan disagree on framing");
+		  "nodad_scan and retry_scan disagree on framing");
 	if (!ok)
 		return;
 	for (i = 0; i < nm && i < O_MSGS; i++) {
 		const unsigned char *msg = data + m[i].off;
-		const struct route_req *q = &r[n];
+		const struct retry_req *q = &r[n];
 		unsigned char zero[16] = { 0 };
 		uint32_t table;
 
@@ -68,7 +68,7 @@ static void check(const uint8_t *data, size_t size, const unsigned char *buf)
 		INVARIANT(q->dst_len == msg[O_HDR + 1], "req %d dst_len", n);
 		n++;
 	}
-	INVARIANT(rs == n, "route_scan %d, the kernel would see %d", rs, n);
+	INVARIANT(rs == n, "retry_scan %d, the kernel would see %d", rs, n);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -79,8 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(data, size, buf);
 	g = o_guarded(data, size);
 	if (g)
-		INVARIANT(route_scan(g, size, NULL, 0) == route_scan(data, size, NULL, 0),
-			  "route_scan differs at the guard page");
+		INVARIANT(retry_scan(g, size, NULL, 0) == retry_scan(data, size, NULL, 0),
+			  "retry_scan differs at the guard page");
 	free(buf);
 	return 0;
 }

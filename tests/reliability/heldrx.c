@@ -14,16 +14,17 @@
  *   samelen, samelen-poll  the same with two routes whose headers are
  *       identical (fd00:e3::/64 and fd00:e4::/64): same length, seq 0;
  *   dontwait  one route (fd00:e5::/64); at once recv(MSG_DONTWAIT), which
- *       without the shim returns the kernel's EINVAL; then poll() +
- *       recv(MSG_DONTWAIT) until the route's answer;
+ *       returns the kernel's EINVAL (the shim never waits for a reader
+ *       that does not block); then poll() + recv(MSG_DONTWAIT) for any
+ *       answer still due;
  *   nonblock  the same on an O_NONBLOCK socket, recv() without flags;
  *   dontwait-next  the route, then an RTM_GETLINK (another seq): the first
  *       recv(MSG_DONTWAIT) returns whatever is at the head;
  *   dontwait-close  the route, recv(MSG_DONTWAIT), then the socket is
- *       closed while the shim waits for DAD, and a new socket (the same
- *       number, likely) makes a request of its own: it must get its own
- *       answer, and the shim's descriptors must all be gone in the end
- *       ("fds_back"; the route must not be added: nobody asked any more);
+ *       closed and a new socket (the same number, likely) makes a request
+ *       of its own: it must get its own answer, the process must have no
+ *       descriptor more than before ("fds_back"), and the route must not
+ *       be added (nobody asked any more);
  *   groups  the route sent with sendto() to {nl_pid 0, nl_groups
  *       RTMGRP_IPV6_ROUTE}; the answer read with a blocking recv;
  *   write  the route sent with write() (no address);
@@ -306,135 +307,191 @@ static int loglock(void)
 	return got;
 }
 
+/* What a mode saw, printed as key=value for the script. */
+struct result {
+	char first[32];		/* the first receive, where a mode makes one */
+	char desc[4][32];	/* the NLMSG_ERROR answers read, in order */
+	char more[32];		/* one more receive, or the mode's own figure */
+	int got;
+};
+
+static ssize_t first_rx(int fd, int flags, struct result *r, char *buf)
+{
+	ssize_t n = rx(fd, buf, flags);
+
+	if (n < 0)
+		snprintf(r->first, sizeof(r->first), "%s",
+			 errno == EAGAIN ? "EAGAIN" : strerror(errno));
+	else
+		describe(buf, n, r->first, sizeof(r->first));
+	return n;
+}
+
+/* sameseq, samelen (-poll): two routes with seq 0, back to back. */
+static void two_routes(const char *mode, struct result *r)
+{
+	int same = !strncmp(mode, "samelen", 7);
+	struct msg m;
+
+	route(&m, same ? 0xe3 : 0xe1, 0, 0);
+	nl_send(sock, &m, &kernel);
+	route(&m, same ? 0xe4 : 0xe2, !same, 0);
+	nl_send(sock, &m, &kernel);
+	r->got = answers(sock, 2, strstr(mode, "-poll") != NULL, r->desc);
+	extra(sock, r->more, sizeof(r->more));
+}
+
+/* dontwait, nonblock, dontwait-next: a receive that must not block. */
+static void dontwait(const char *mode, struct result *r)
+{
+	char buf[BUFLEN];
+	int flags = MSG_TRUNC | MSG_DONTWAIT, want = 1;
+	struct msg m;
+
+	if (!strcmp(mode, "nonblock")) {
+		if (fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK) < 0)
+			die("heldrx: O_NONBLOCK");
+		flags = MSG_TRUNC;
+	}
+	route(&m, 0xe5, 0, 500);
+	nl_send(sock, &m, &kernel);
+	if (!strcmp(mode, "dontwait-next")) {
+		getlink(&m, 501);
+		nl_send(sock, &m, &kernel);
+		want = 2;	/* the route's and the get's ack */
+	}
+	/* The kernel answered inside sendto(): the EINVAL is queued. */
+	if (first_rx(sock, flags, r, buf) >= 0 &&
+	    ((const struct nlmsghdr *)buf)->nlmsg_type == NLMSG_ERROR)
+		want--;
+	r->got = answers(sock, want, 1, r->desc);
+	extra(sock, r->more, sizeof(r->more));
+}
+
+/* dontwait-close: the refused route's socket closed at once, a new one
+ * asks for itself; the shim must hold nothing of the old one. */
+static void dontwait_close(const char *mode, struct result *r)
+{
+	char buf[BUFLEN];
+	int base, i, back = 0;
+	struct msg m;
+	ssize_t n;
+
+	(void)mode;
+	close(sock);
+	base = count_fds();
+	sock = nl_open();
+	route(&m, 0xe8, 0, 550);
+	nl_send(sock, &m, &kernel);
+	(void)first_rx(sock, MSG_TRUNC | MSG_DONTWAIT, r, buf);
+	close(sock);
+	sock = nl_open();
+	getlink(&m, 551);
+	nl_send(sock, &m, &kernel);
+	n = rx(sock, buf, MSG_TRUNC);
+	if (n >= 0)
+		describe(buf, n, r->desc[r->got++], sizeof(r->desc[0]));
+	close(sock);
+	for (i = 0; i < 6000 && !back; i++) {
+		back = count_fds() == base;
+		if (!back)
+			sleep_ms(5);
+	}
+	snprintf(r->more, sizeof(r->more), "fds_back=%d", back);
+	sock = nl_open();
+}
+
+/* groups, write: the route sent to a group address, or with write(). */
+static void one_route(const char *mode, struct result *r)
+{
+	struct sockaddr_nl g = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_IPV6_ROUTE };
+	struct msg m;
+
+	route(&m, 0xe6, 0, 600);
+	nl_send(sock, &m, strcmp(mode, "groups") ? NULL : &g);
+	r->got = answers(sock, 1, 0, r->desc);
+	extra(sock, r->more, sizeof(r->more));
+}
+
+/* errno: a blocking recv on an empty held socket, ended by another
+ * thread's request, keeps errno. */
+static void errno_kept_mode(const char *mode, struct result *r)
+{
+	char buf[BUFLEN];
+	int d = dup(sock);
+	pthread_t k;
+	struct msg m;
+	ssize_t n;
+
+	(void)mode;
+	if (d < 0)
+		die("heldrx: dup");
+	route(&m, 0xe7, 0, 700);
+	nl_send(sock, &m, &kernel);
+	n = recv(d, buf, sizeof(buf), 0);	/* not seen by the shim */
+	close(d);
+	describe(buf, n, r->first, sizeof(r->first));
+	if (pthread_create(&k, NULL, kick, NULL))
+		die("heldrx: pthread_create");
+	n = rx(sock, buf, MSG_TRUNC);
+	pthread_join(k, NULL);
+	if (n >= 0)
+		describe(buf, n, r->desc[r->got++], sizeof(r->desc[0]));
+	extra(sock, r->more, sizeof(r->more));
+}
+
+static void loglock_mode(const char *mode, struct result *r)
+{
+	(void)mode;
+	snprintf(r->more, sizeof(r->more), "b_done=%d", loglock());
+}
+
+static const struct mode {
+	const char *name;
+	void (*run)(const char *mode, struct result *r);
+	uint32_t addr_flags;	/* of ADDR: 0, so that it is tentative */
+} modes[] = {
+	{ "sameseq", two_routes, 0 },	{ "sameseq-poll", two_routes, 0 },
+	{ "samelen", two_routes, 0 },	{ "samelen-poll", two_routes, 0 },
+	{ "dontwait", dontwait, 0 },	{ "nonblock", dontwait, 0 },
+	{ "dontwait-next", dontwait, 0 }, { "dontwait-close", dontwait_close, 0 },
+	{ "groups", one_route, 0 },	{ "write", one_route, 0 },
+	{ "errno", errno_kept_mode, IFA_F_NODAD }, { "loglock", loglock_mode, 0 },
+};
+
 int main(int argc, char **argv)
 {
-	const char *mode;
-	char desc[4][32], more[32] = "none", first[32] = "none";
-	struct msg m;
-	int e, got = 0;
+	struct result r = { "none", { "none", "none", "none", "none" }, "none", 0 };
+	const struct mode *md = NULL;
+	size_t i;
+	int e;
 
 	if (argc != 4 || inet_pton(AF_INET6, argv[3], &addr) != 1) {
 		fprintf(stderr, "usage: heldrx MODE IFNAME ADDR\n");
 		return 2;
 	}
-	mode = argv[1];
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]) && !md; i++)
+		if (!strcmp(argv[1], modes[i].name))
+			md = &modes[i];
+	if (!md) {
+		fprintf(stderr, "heldrx: unknown mode %s\n", argv[1]);
+		return 2;
+	}
 	ifindex = if_nametoindex(argv[2]);
 	if (!ifindex)
 		die("heldrx: interface");
 	alarm(60);
 	main_tid = (pid_t)syscall(SYS_gettid);
-	memset(desc, 0, sizeof(desc));
-	e = add_addr(strcmp(mode, "errno") ? 0 : IFA_F_NODAD);
+	e = add_addr(md->addr_flags);
 	if (e) {
 		fprintf(stderr, "heldrx: address add: %s\n", strerror(-e));
 		return 2;
 	}
 	sock = nl_open();
-	if (!strncmp(mode, "sameseq", 7) || !strncmp(mode, "samelen", 7)) {
-		int same = !strncmp(mode, "samelen", 7);
-
-		route(&m, same ? 0xe3 : 0xe1, 0, 0);
-		nl_send(sock, &m, &kernel);
-		route(&m, same ? 0xe4 : 0xe2, !same, 0);
-		nl_send(sock, &m, &kernel);
-		got = answers(sock, 2, strstr(mode, "-poll") != NULL, desc);
-		extra(sock, more, sizeof(more));
-	} else if (!strcmp(mode, "dontwait") || !strcmp(mode, "nonblock") ||
-		   !strcmp(mode, "dontwait-next")) {
-		char buf[BUFLEN];
-		ssize_t n;
-		int flags = MSG_TRUNC | MSG_DONTWAIT, want = 1;
-
-		if (!strcmp(mode, "nonblock")) {
-			if (fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK) < 0)
-				die("heldrx: O_NONBLOCK");
-			flags = MSG_TRUNC;
-		}
-		route(&m, 0xe5, 0, 500);
-		nl_send(sock, &m, &kernel);
-		if (!strcmp(mode, "dontwait-next")) {
-			getlink(&m, 501);
-			nl_send(sock, &m, &kernel);
-			want = 2;	/* the route's and the get's ack */
-		}
-		/* The kernel answered inside sendto(): the EINVAL is queued. */
-		n = rx(sock, buf, flags);
-		if (n < 0)
-			snprintf(first, sizeof(first), "%s", errno == EAGAIN ? "EAGAIN" : strerror(errno));
-		else
-			describe(buf, n, first, sizeof(first));
-		if (n >= 0 && ((const struct nlmsghdr *)buf)->nlmsg_type == NLMSG_ERROR)
-			want--;
-		got = answers(sock, want, 1, desc);
-		extra(sock, more, sizeof(more));
-	} else if (!strcmp(mode, "dontwait-close")) {
-		char buf[BUFLEN];
-		int base, i, back = 0;
-		ssize_t n;
-
-		close(sock);
-		base = count_fds();
-		sock = nl_open();
-		route(&m, 0xe8, 0, 550);
-		nl_send(sock, &m, &kernel);
-		n = rx(sock, buf, MSG_TRUNC | MSG_DONTWAIT);
-		if (n < 0)
-			snprintf(first, sizeof(first), "%s", errno == EAGAIN ? "EAGAIN" : strerror(errno));
-		else
-			describe(buf, n, first, sizeof(first));
-		close(sock);
-		sock = nl_open();
-		getlink(&m, 551);
-		nl_send(sock, &m, &kernel);
-		n = rx(sock, buf, MSG_TRUNC);
-		if (n >= 0)
-			describe(buf, n, desc[got++], sizeof(desc[0]));
-		close(sock);
-		/* Bounded: the shim's helper ends with the wait for DAD. */
-		for (i = 0; i < 6000 && !back; i++) {
-			back = count_fds() == base;
-			if (!back)
-				sleep_ms(5);
-		}
-		snprintf(more, sizeof(more), "fds_back=%d", back);
-		sock = nl_open();
-	} else if (!strcmp(mode, "groups") || !strcmp(mode, "write")) {
-		struct sockaddr_nl g = { .nl_family = AF_NETLINK,
-					 .nl_groups = RTMGRP_IPV6_ROUTE };
-
-		route(&m, 0xe6, 0, 600);
-		nl_send(sock, &m, strcmp(mode, "groups") ? NULL : &g);
-		got = answers(sock, 1, 0, desc);
-		extra(sock, more, sizeof(more));
-	} else if (!strcmp(mode, "errno")) {
-		char buf[BUFLEN];
-		int d = dup(sock);
-		pthread_t k;
-		ssize_t n;
-
-		if (d < 0)
-			die("heldrx: dup");
-		route(&m, 0xe7, 0, 700);
-		nl_send(sock, &m, &kernel);
-		n = recv(d, buf, sizeof(buf), 0);	/* not seen by the shim */
-		close(d);
-		describe(buf, n, first, sizeof(first));
-		if (pthread_create(&k, NULL, kick, NULL))
-			die("heldrx: pthread_create");
-		n = rx(sock, buf, MSG_TRUNC);
-		pthread_join(k, NULL);
-		if (n >= 0)
-			describe(buf, n, desc[got++], sizeof(desc[0]));
-		extra(sock, more, sizeof(more));
-	} else if (!strcmp(mode, "loglock")) {
-		snprintf(more, sizeof(more), "b_done=%d", loglock());
-	} else {
-		fprintf(stderr, "heldrx: unknown mode %s\n", mode);
-		return 2;
-	}
+	md->run(md->name, &r);
 	close(sock);
 	printf("heldrx: mode=%s first=%s answers=%d a1=%s a2=%s extra=%s errno_kept=%d "
-	       "spurious=%d\n", mode, first, got, got > 0 ? desc[0] : "none",
-	       got > 1 ? desc[1] : "none", more, errno_kept, spurious);
+	       "spurious=%d\n", md->name, r.first, r.got, r.desc[0], r.desc[1], r.more,
+	       errno_kept, spurious);
 	return 0;
 }

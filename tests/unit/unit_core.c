@@ -158,13 +158,13 @@ static void test_addr_vector(void)
 static void test_route_vector(void)
 {
 	unsigned char in[76], copy[76];
-	struct route_req r[2];
+	struct retry_req r[2];
 	struct nodad_site s[2];
 	struct in6_addr src = in6("2001:db8:d800:52::1"), any = in6("::");
 	size_t n = unhex(route_hex, in);
 
 	REQUIRE(n == 76, "the RTM_NEWROUTE vector is 76 bytes");
-	CHECK(route_scan(in, n, r, 2) == 1, "one held route");
+	CHECK(retry_scan(in, n, r, 2) == 1, "one held route");
 	CHECK(r[0].seq == 0xd0 && r[0].table == 220 && r[0].oif == 3 &&
 	      r[0].off == 0 && r[0].len == 76 && r[0].dst_len == 0,
 	      "route fields seq=%u table=%u oif=%u", r[0].seq, r[0].table, r[0].oif);
@@ -178,27 +178,27 @@ static void test_route_vector(void)
 static void test_route_variants(void)
 {
 	unsigned char in[128];
-	struct route_req r[2];
+	struct retry_req r[2];
 	size_t n = unhex(route_hex, in);
 	uint32_t table = 1000;
 	struct nlmsghdr *nlh = (struct nlmsghdr *)in;
 
 	nlh->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
-	CHECK(route_scan(in, n, r, 2) == 0, "no NLM_F_ACK: not held");
+	CHECK(retry_scan(in, n, r, 2) == 0, "no NLM_F_ACK: not held");
 	unhex(route_hex, in);
 	in[16] = AF_INET;
-	CHECK(route_scan(in, n, r, 2) == 0, "IPv4: not held");
+	CHECK(retry_scan(in, n, r, 2) == 0, "IPv4: not held");
 	unhex(route_hex, in);
 	in[4] = RTM_DELROUTE;
-	CHECK(route_scan(in, n, r, 2) == 0, "RTM_DELROUTE: not held");
+	CHECK(retry_scan(in, n, r, 2) == 0, "RTM_DELROUTE: not held");
 	/* Without RTA_PREFSRC: the vector up to RTA_DST, then RTA_OIF. */
 	unhex(route_hex, in);
 	memmove(in + 48, in + 68, 8);
 	nlh->nlmsg_len = 56;
-	CHECK(route_scan(in, 56, r, 2) == 0, "no RTA_PREFSRC: not held");
+	CHECK(retry_scan(in, 56, r, 2) == 0, "no RTA_PREFSRC: not held");
 	unhex(route_hex, in);
 	put_attr(in, RTA_TABLE, &table, 4);
-	CHECK(route_scan(in, nlh->nlmsg_len, r, 2) == 1 && r[0].table == 1000,
+	CHECK(retry_scan(in, nlh->nlmsg_len, r, 2) == 1 && r[0].table == 1000,
 	      "RTA_TABLE wins over rtm_table");
 }
 
@@ -271,7 +271,7 @@ static void test_malformed(void)
 {
 	unsigned char in[64], buf[200], orig[200];
 	struct nodad_site s[2];
-	struct route_req r[2];
+	struct retry_req r[2];
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 	size_t n = unhex(addr_hex, in), cut;
 	int bad = 0;
@@ -281,7 +281,7 @@ static void test_malformed(void)
 		memcpy(buf, in, n);
 		if (nodad_rewrite(buf, cut) != 0 || memcmp(buf, in, n) != 0)
 			bad++;
-		if (route_scan(buf, cut, r, 2) > 0)
+		if (retry_scan(buf, cut, r, 2) > 0)
 			bad++;
 	}
 	CHECK(bad == 0, "%d truncations were touched", bad);
@@ -350,7 +350,7 @@ static void test_several(void)
 {
 	unsigned char buf[512], one[256], route[76], orig[512];
 	struct nodad_site s[4];
-	struct route_req r[4];
+	struct retry_req r[4];
 	size_t a = make_newaddr(one, AF_INET6, 0, NULL, 0), at = 0, rl, n;
 
 	rl = unhex(route_hex, route);
@@ -361,7 +361,7 @@ static void test_several(void)
 	memcpy(orig, buf, n);
 	CHECK(nodad_scan(buf, n, s, 4) == 2 && s[0].needs_rewrite && s[1].needs_rewrite,
 	      "two RTM_NEWADDR among three messages");
-	CHECK(route_scan(buf, n, r, 4) == 1 && r[0].off == NLMSG_ALIGN(a),
+	CHECK(retry_scan(buf, n, r, 4) == 1 && r[0].off == NLMSG_ALIGN(a),
 	      "the route is found at its offset");
 	CHECK(nodad_rewrite(buf, n) == 2, "both rewritten");
 	CHECK(buf[18] == IFA_F_NODAD && buf[NLMSG_ALIGN(a) + NLMSG_ALIGN(rl) + 18] == IFA_F_NODAD,
