@@ -36,23 +36,28 @@
  *   stdin      (defect 6) stdin closed; a route (fd00:46::/64) read with
  *              MSG_DONTWAIT, then fd 0 watched until DAD ended; then a
  *              route (fd00:47::/64) read by a blocked thread while the
- *              main thread watches fd 0
+ *              main thread watches fd 0 (struct fd0_watch: "open",
+ *              "held", "ack")
  *   closerange-nb  (defect 6) a route (fd00:48::/64) read with
  *              MSG_DONTWAIT, then close_range(3, ~0U, 0) and new
  *              descriptors (a UDP pair, files): until DAD ended and 1 s
  *              more, were any closed behind the program's back ("lost"),
  *              did anything arrive on its UDP receiver ("foreign")?
  *   closerange-wait  (defect 6) a thread blocked on a route's answer
- *              (fd00:49::/64) while the main thread closes every number
- *              above the socket and opens files: "lost", "answer"
+ *              (fd00:49::/64); as soon as a descriptor the program did
+ *              not open appears (the wait's), the main thread closes
+ *              every number above its socket and opens files: "lost",
+ *              "answer"
  *   rebind     (defect 7) a socket bound to an explicit nl_pid reads a
  *              route's (fd00:4a::/64) answer with MSG_DONTWAIT, is
  *              closed, and a new one binds the same nl_pid: "rebind"
  *   forkwait   (defect 8) fork() while a thread waits (fd00:4b::/64): the
  *              child's descriptors that the program never opened
  *   threads    (defect 9) a single-threaded program reads a route's
- *              (fd00:4c::/64) answer with MSG_DONTWAIT: "first", then
- *              "threads" (/proc/self/status) and unshare(CLONE_NEWUSER)
+ *              (fd00:4c::/64) answer with MSG_DONTWAIT ("first"), then
+ *              another's (fd00:4f::/64) on the socket made O_NONBLOCK
+ *              ("nonblock"); then "threads" (/proc/self/status) and
+ *              unshare(CLONE_NEWUSER)
  *   vfork      (defect 10) three routes (fd00:a0/a1/a2::/64), each read by
  *              a blocking recv after: no child; a vfork() child that
  *              closes its copy of the socket; a vfork() child that calls
@@ -89,6 +94,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -551,20 +557,45 @@ static int mode_adddel(void)
 	return 0;
 }
 
-/* Watches fd 0 (closed by the program) until @until says stop: whether it
- * was ever open, and whether a netlink answer was read from it. */
+/* What was seen at fd 0, closed by the program, sample after sample:
+ * ever open (the shim's wait socket may pass through the lowest free
+ * number for the moment it takes to move it high), "held" (the same open
+ * file still there 200 ms after it was first seen: a descriptor the shim
+ * keeps at 0), a netlink answer read from it. */
 struct fd0_watch {
 	int open;
+	int held;
 	int ack;
+	dev_t dev;
+	ino_t ino;
+	uint64_t since;	/* ms; 0: nothing at fd 0 at the last sample */
 };
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 static void watch_fd0(struct fd0_watch *r)
 {
 	struct pollfd p = { 0, POLLIN, 0 };
+	struct stat st;
 
-	if (!is_open(0))
+	if (fstat(0, &st) < 0) {
+		r->since = 0;
 		return;
+	}
 	r->open = 1;
+	if (!r->since || st.st_dev != r->dev || st.st_ino != r->ino) {
+		r->dev = st.st_dev;
+		r->ino = st.st_ino;
+		r->since = now_ms();
+	} else if (now_ms() - r->since >= 200) {
+		r->held = 1;
+	}
 	if (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
 		char buf[4096];
 		ssize_t n = recv(0, buf, sizeof(buf), MSG_DONTWAIT);
@@ -577,13 +608,15 @@ static void watch_fd0(struct fd0_watch *r)
 
 static int mode_stdin(void)
 {
-	struct fd0_watch nb = { 0, 0 }, wt = { 0, 0 };
+	struct fd0_watch nb, wt;
 	struct waiter w;
 	struct in6_addr a;
 	struct msg m;
 	pthread_t t;
 	int s, first, i;
 
+	memset(&nb, 0, sizeof(nb));
+	memset(&wt, 0, sizeof(wt));
 	/* The program's own socket first: it must not be the one at 0. */
 	s = nl_sock();
 	close(0);
@@ -607,8 +640,9 @@ static int mode_stdin(void)
 		sleep_ms(10);
 	}
 	pthread_join(t, NULL);
-	printf("corners: mode=stdin first=%d nb_fd0_open=%d nb_fd0_ack=%d wait_fd0_open=%d wait_fd0_ack=%d answer=%d\n",
-	       first, nb.open, nb.ack, wt.open, wt.ack, w.answer);
+	printf("corners: mode=stdin first=%d nb_fd0_open=%d nb_fd0_held=%d nb_fd0_ack=%d "
+	       "wait_fd0_open=%d wait_fd0_held=%d wait_fd0_ack=%d answer=%d\n",
+	       first, nb.open, nb.held, nb.ack, wt.open, wt.held, wt.ack, w.answer);
 	return 0;
 }
 
@@ -767,7 +801,7 @@ static int threads_now(void)
 
 static int mode_threads(void)
 {
-	int s = nl_sock(), first, before, after, us;
+	int s = nl_sock(), first, nonblock, before, after, us;
 	struct in6_addr a = add_addr(s, 1);
 	struct msg m;
 
@@ -775,10 +809,17 @@ static int mode_threads(void)
 	route(&m, RTM_NEWROUTE, &a, 0x4c, 0);
 	nl_send(s, &m);
 	first = answer(s, m.h.nlmsg_seq, MSG_DONTWAIT);
+	/* The same on an O_NONBLOCK socket, read without flags (the source
+	 * is still tentative: DAD takes a second at least). */
+	if (fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK) < 0)
+		die("corners: O_NONBLOCK");
+	route(&m, RTM_NEWROUTE, &a, 0x4f, 0);
+	nl_send(s, &m);
+	nonblock = answer(s, m.h.nlmsg_seq, 0);
 	after = threads_now();
 	us = unshare(CLONE_NEWUSER) < 0 ? -errno : 0;
-	printf("corners: mode=threads first=%d threads_before=%d threads=%d unshare=%d\n", first,
-	       before, after, us);
+	printf("corners: mode=threads first=%d nonblock=%d threads_before=%d threads=%d unshare=%d\n",
+	       first, nonblock, before, after, us);
 	return 0;
 }
 
