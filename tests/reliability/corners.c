@@ -43,11 +43,12 @@
  *              descriptors (a UDP pair, files): until DAD ended and 1 s
  *              more, were any closed behind the program's back ("lost"),
  *              did anything arrive on its UDP receiver ("foreign")?
- *   closerange-wait  (defect 6) a thread blocked on a route's answer
- *              (fd00:49::/64); as soon as a descriptor the program did
- *              not open appears (the wait's), the main thread closes
- *              every number above its socket and opens files: "lost",
- *              "answer"
+ *   closerange-wait  (defect 6) 4 rounds: a thread blocked on a route's
+ *              answer (fd00:60::/64, 61, 62, 63); as soon as the lowest
+ *              free number is taken (the wait's first descriptor), and
+ *              4 us, 32 us, 256 us, 2 ms later, the main thread closes
+ *              every number above its socket and opens files:
+ *              "wait_seen" (rounds), "lost", "answers" (a list)
  *   rebind     (defect 7) a socket bound to an explicit nl_pid reads a
  *              route's (fd00:4a::/64) answer with MSG_DONTWAIT, is
  *              closed, and a new one binds the same nl_pid: "rebind"
@@ -571,12 +572,17 @@ struct fd0_watch {
 	uint64_t since;	/* ms; 0: nothing at fd 0 at the last sample */
 };
 
-static uint64_t now_ms(void)
+static uint64_t now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint64_t now_ms(void)
+{
+	return now_us() / 1000u;
 }
 
 static void watch_fd0(struct fd0_watch *r)
@@ -704,29 +710,67 @@ static int mode_closerange_nb(void)
 	return 0;
 }
 
+/* The lowest number not in @set: where the next new descriptor goes. */
+static int lowest_free(const struct fdset *set)
+{
+	int fd = 0;
+
+	while (fd < MAXFD - 1 && fd_in(set, fd))
+		fd++;
+	return fd;
+}
+
+/* Until @fd is open (the shim's wait made its first descriptor, at the
+ * lowest free number) or @w is done, bounded (15 s); then @spin_us more,
+ * spinning.  Whether @fd was seen open. */
+static int wait_begun_at(int fd, struct waiter *w, unsigned spin_us)
+{
+	uint64_t end = now_us() + 15000000u;
+
+	while (!is_open(fd) && !waiter_done(w))
+		if (now_us() > end)
+			return 0;
+	if (!is_open(fd))
+		return 0;
+	end = now_us() + spin_us;
+	while (now_us() < end)
+		;
+	return 1;
+}
+
+/* Rounds of mode closerange-wait: each a chance to land in the instant
+ * the shim moves its wait's descriptor. */
+#define CR_ROUNDS 4
+
 static int mode_closerange_wait(void)
 {
-	struct fdset base;
-	struct waiter w;
-	pthread_t t;
-	int files[6], begun, lost;
-	struct in6_addr a;
+	int s = nl_sock(), k, begun = 0, lost = 0, files[6] = { -1, -1, -1, -1, -1, -1 };
+	char answers[64] = "";
 
-	memset(&w, 0, sizeof(w));
-	w.s = nl_sock();
-	a = add_addr(w.s, 1);
-	route(&w.m, RTM_NEWROUTE, &a, 0x49, 0);
-	fds_now(&base);
-	waiter_start(&t, &w);
-	begun = wait_begun(&base, &w);
-	/* Everything above the program's socket, then new files there. */
-	if (close_range((unsigned)w.s + 1, ~0U, 0) < 0)
-		die("corners: close_range");
-	open_files(files, 6);
-	pthread_join(t, NULL);
-	lost = closed_of(files, 6);
-	printf("corners: mode=closerange-wait wait_seen=%d lost=%d answer=%d\n", begun, lost,
-	       w.answer);
+	for (k = 0; k < CR_ROUNDS; k++) {
+		struct fdset base;
+		struct waiter w;
+		pthread_t t;
+		struct in6_addr a = add_addr(s, (unsigned)k + 1);
+		size_t used = strlen(answers);
+
+		memset(&w, 0, sizeof(w));
+		w.s = s;
+		route(&w.m, RTM_NEWROUTE, &a, 0x60 + (unsigned)k, 0);
+		fds_now(&base);
+		waiter_start(&t, &w);
+		begun += wait_begun_at(lowest_free(&base), &w, 4u << (3 * k));
+		/* Everything above the program's socket (the files of the
+		 * round before too), then new files there. */
+		if (close_range((unsigned)s + 1, ~0U, 0) < 0)
+			die("corners: close_range");
+		open_files(files, 6);
+		pthread_join(t, NULL);
+		lost += closed_of(files, 6);
+		snprintf(answers + used, sizeof(answers) - used, "%s%d", k ? "," : "", w.answer);
+	}
+	printf("corners: mode=closerange-wait wait_seen=%d lost=%d answers=%s\n", begun, lost,
+	       answers);
 	return 0;
 }
 
