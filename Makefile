@@ -60,18 +60,25 @@ SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 # libFuzzer needs clang; sanitize/run.sh replays the same fuzz binaries.
 FUZZ_CC   ?= clang
 FUZZ_CFLAGS := $(TEST_CFLAGS) -g -O1 $(MNL_CFLAGS) -Ishim -Itests/fuzz
-FUZZ_TARGETS := rewrite route reply addr settings
+# Every tests/fuzz/fuzz_NAME.c is a libFuzzer target NAME.
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
-CLIENT_BINS := $(addprefix $(BT)/clients/,charon551 charon551_fortify mnlclient passthru)
+# The test programs, by convention rather than by list, so that adding a
+# file is enough (tests/README.md, "Adding a test"): every tests/SUITE/*.c is
+# a program of that suite, built into build/tests/SUITE/ by the suite's
+# pattern rule below; a *hook.c is a library to preload, built as *hook.so.
+progs_of = $(patsubst tests/$(1)/%.c,$(BT)/$(1)/%,$(filter-out %hook.c,$(wildcard tests/$(1)/*.c))) \
+           $(patsubst tests/$(1)/%.c,$(BT)/$(1)/%.so,$(filter %hook.c,$(wildcard tests/$(1)/*.c)))
+CLIENT_BINS := $(call progs_of,clients) $(BT)/clients/charon551_fortify
 UNIT_BINS   := $(BT)/unit/unit_core
-BADINPUT_BINS := $(BT)/badinput/badinput
-RELIABILITY_BINS := $(addprefix $(BT)/reliability/,stress faults lifecycle cancelleak \
-                    closehook.so heldrx libdadshim-hide.so stress_tsan faults_asan \
-                    corners cancelhook.so)
+BADINPUT_BINS := $(call progs_of,badinput)
+# ... and the shim's own test builds (TSan, ASan, symbol hiding).
+RELIABILITY_BINS := $(call progs_of,reliability) \
+                    $(addprefix $(BT)/reliability/,libdadshim-hide.so stress_tsan faults_asan)
 FUZZ_BINS   := $(FUZZ_TARGETS:%=$(BT)/fuzz/fuzz_%)
 FUZZ_COV_BINS := $(FUZZ_TARGETS:%=$(BT)/fuzz/fuzz_%_cov)
 SANITIZE_BINS := $(addprefix $(BT)/sanitize/,unit_core charon551 charon551-shim) $(FUZZ_BINS)
-BENCH_BINS  := $(addprefix $(BT)/bench/,passbench routeup dadwatch spawn)
+BENCH_BINS  := $(call progs_of,bench)
 # What make check runs (fuzz coverage and bench builds are make fuzz's and
 # make bench's).
 TEST_BINS   := $(UNIT_BINS) $(CLIENT_BINS) $(BADINPUT_BINS) $(RELIABILITY_BINS) \
@@ -101,7 +108,12 @@ $(BT)/clients/passthru: tests/clients/passthru.c
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) $(HARDEN) -o $@ $<
 
-$(BT)/badinput/badinput: tests/badinput/badinput.c
+# Any other client: hardened, with libmnl and threads at hand.
+$(BT)/clients/%: tests/clients/%.c
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(HARDEN) $(MNL_CFLAGS) -o $@ $< $(MNL_LIBS) -lpthread
+
+$(BT)/badinput/%: tests/badinput/%.c
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -O2 -o $@ $<
 
@@ -109,13 +121,9 @@ $(BT)/reliability/%: tests/reliability/%.c $(RELIABILITY_H)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -O2 -pthread -o $@ $< -ldl
 
-$(BT)/reliability/closehook.so: tests/reliability/closehook.c
+$(BT)/reliability/%hook.so: tests/reliability/%hook.c
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -O2 -shared -fPIC -o $@ $<
-
-$(BT)/reliability/cancelhook.so: tests/reliability/cancelhook.c
-	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -O2 -shared -fPIC -pthread -o $@ $<
 
 # The shim as a test build whose libc seems to lack the symbols named in
 # DADSHIM_TEST_HIDE: its stand-ins (the system calls) run.
@@ -172,7 +180,7 @@ deps:
 # make check runs every suite (tests/run-all.sh sums their TAP into one
 # "N passed, N failed" line); make check-SUITE runs one, summed the same way.
 check: deps all $(TEST_BINS)
-	sh tests/run-all.sh
+	sh tests/run-all.sh $(if $(ONLY),--only '$(ONLY)')
 
 check-unit: all $(UNIT_BINS)
 check-lint: deps all
@@ -186,8 +194,10 @@ check-ansible: deps all
 # The .deb under a real systemd, booted in a container (builds its root once).
 check-systemd: deps all
 check-ike: deps all $(BT)/clients/charon551
+# ONLY=PATTERN: only the checks whose name PATTERN selects (e.g.
+# make check-reliability ONLY='fault 3'; tests/README.md).
 $(SUITES:%=check-%):
-	sh tests/run-all.sh $(@:check-%=%)
+	sh tests/run-all.sh $(if $(ONLY),--only '$(ONLY)') $(@:check-%=%)
 
 lint: check-lint
 

@@ -422,58 +422,27 @@ EXPORT ssize_t read(int fd, void *buf, size_t len)
 }
 
 /* _FORTIFY_SOURCE's versions: the same calls, plus the buffer-size check
- * that the real function makes (and fails) when it does not hold. */
-SLOW ssize_t recv_chk_slow(int fd, void *buf, size_t len, size_t buflen, int flags)
-{
-	struct rxcall c = { RX_RECVFROM, buf, len, flags, NULL, NULL, NULL, NULL, 0, NULL };
-
-	ensure();
-	if (rx_takes_held(fd, flags) && len <= buflen)
-		return rx_held(fd, &c);
-	return real.recv_chk(fd, buf, len, buflen, flags);
-}
-
+ * that the real function makes (and fails, aborting) when it does not
+ * hold; when it holds, the plain call's path. */
 EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
 {
-	if (fast(fd))
+	if (fast(fd) || len > buflen)
 		return real.recv_chk(fd, buf, len, buflen, flags);
-	return recv_chk_slow(fd, buf, len, buflen, flags);
-}
-
-SLOW ssize_t recvfrom_chk_slow(int fd, void *buf, size_t len, size_t buflen,
-			       int flags, struct sockaddr *from, socklen_t *fromlen)
-{
-	struct rxcall c = { RX_RECVFROM, buf, len, flags, from, fromlen, NULL, NULL, 0, NULL };
-
-	ensure();
-	if (rx_takes_held(fd, flags) && len <= buflen)
-		return rx_held(fd, &c);
-	return real.recvfrom_chk(fd, buf, len, buflen, flags, from, fromlen);
+	return recv_slow(fd, buf, len, flags);
 }
 
 EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
 			      int flags, __SOCKADDR_ARG from, socklen_t *fromlen)
 {
-	if (fast(fd))
+	if (fast(fd) || len > buflen)
 		return real.recvfrom_chk(fd, buf, len, buflen, flags,
 					 from.__sockaddr__, fromlen);
-	return recvfrom_chk_slow(fd, buf, len, buflen, flags, from.__sockaddr__,
-				 fromlen);
-}
-
-SLOW ssize_t read_chk_slow(int fd, void *buf, size_t len, size_t buflen)
-{
-	struct rxcall c = { RX_READ, buf, len, 0, NULL, NULL, NULL, NULL, 0, NULL };
-
-	ensure();
-	if (rx_takes_held(fd, 0) && len && len <= buflen)
-		return rx_held(fd, &c);
-	return real.read_chk(fd, buf, len, buflen);
+	return recvfrom_slow(fd, buf, len, flags, from.__sockaddr__, fromlen);
 }
 
 EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
 {
-	if (fast(fd))
+	if (fast(fd) || len > buflen)
 		return real.read_chk(fd, buf, len, buflen);
-	return read_chk_slow(fd, buf, len, buflen);
+	return read_slow(fd, buf, len);
 }

@@ -2,7 +2,15 @@
 # `make check` (every suite) and `make check-SUITE` (one): runs the suites
 # in order and sums their TAP into one closing line "N passed, N failed".
 #
-#   sh tests/run-all.sh [SUITE...]
+#   sh tests/run-all.sh [--only PATTERN] [SUITE...]
+#
+# --only PATTERN (make check-SUITE ONLY=PATTERN) reports only the checks
+# whose name PATTERN selects (a shell pattern matching the name, or a start
+# of it that ends before a character other than a letter, digit, - or _:
+# "fault 3" is "fault 3: ..." and not "fault 30: ..."); it reaches the suites as
+# TAP_ONLY.  Where a suite can tell beforehand, the other checks do not
+# even run; tests/README.md says which.  A PATTERN that selects nothing in
+# the suites run is a failure.
 #
 # Each suite prints TAP (tests/lib/tap.sh; the unit tests their own): a line
 # "ok N - ..." or "not ok N - ..." per check, and the plan "1..N" when it
@@ -32,6 +40,12 @@ refuse() {
 	exit "${2:-1}"
 }
 
+only=""
+if [ "${1:-}" = --only ]; then
+	[ -n "${2:-}" ] || refuse "run-all: --only needs a PATTERN (a check's name or its start)" 2
+	only=$2
+	shift 2
+fi
 suites=${*:-$ALL}
 needs_root=0
 for s in $suites; do
@@ -67,7 +81,7 @@ suite() {
 	echo "=== $name: $(command_of "$name")"
 	start=$(date +%s)
 	# shellcheck disable=SC2046 # the command is words
-	env -u TAP_STATE $(command_of "$name") >"$log/$name" 2>&1
+	env -u TAP_STATE TAP_ONLY="$only" $(command_of "$name") >"$log/$name" 2>&1
 	rc=$?
 	cat "$log/$name"
 	# shellcheck disable=SC2046 # three words
@@ -92,5 +106,9 @@ for s in $suites; do
 	suite "$s"
 done
 
+if [ -n "$only" ] && [ $((passed + failed)) = 0 ]; then
+	echo "not ok - run-all: no check of '$suites' is named '$only' (see the names in a full run's ok/not ok lines)"
+	failed=1
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

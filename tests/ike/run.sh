@@ -587,6 +587,11 @@ for backend in uml libipsec; do
 		note "ike: backend $backend not run: not in DADSHIM_IKE_BACKENDS='$backends'"
 		continue
 	fi
+	# every check's name starts with its backend: ONLY='libipsec/...' runs one
+	if ! tap_may_select "$backend/"; then
+		note "ike: backend $backend not run: none of its checks matches ONLY='$TAP_ONLY'"
+		continue
+	fi
 	if [ "$backend" = uml ]; then
 		if uml_probe; then
 			tap_note "INFO: ike: backend uml runs (kernel ESP in a user-mode-linux guest; adds the XFRM byte-identity check): $why"

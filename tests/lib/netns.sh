@@ -277,6 +277,8 @@ case_end() {
 		return 0
 	fi
 	fail "$C_NAME" "$C_ERR"
+	# a check TAP_ONLY leaves out shows no context (tap.sh names it)
+	tap_selected "$C_NAME" || return 1
 	for _f in "$@"; do
 		[ -f "$_f" ] || continue
 		echo "#   --- $_f" >&2

@@ -53,7 +53,7 @@ probes_expected() {
 run_plain() {
 	name=$1
 	shift
-	case_begin "$name: without the shim the source route fails (race is real)"
+	case_begin "c-$name: without the shim the source route fails (race is real)"
 	setup_pair || { err "namespace setup failed"; case_end; return 1; }
 	next_vip
 	out="$T_TMP/$name.plain.out"
@@ -80,7 +80,7 @@ run_plain() {
 run_nodad() {
 	name=$1
 	shift
-	case_begin "$name: with the shim (defaults) IFA_F_NODAD is set and the route installed at once"
+	case_begin "c-$name: with the shim (defaults) IFA_F_NODAD is set and the route installed at once"
 	setup_pair || { err "namespace setup failed"; case_end; return 1; }
 	next_vip
 	out="$T_TMP/$name.nodad.out"
@@ -111,7 +111,7 @@ run_nodad() {
 run_retry() {
 	name=$1
 	shift
-	case_begin "$name: with DADSHIM_NODAD=0 the route is installed after DAD through the retry"
+	case_begin "c-$name: with DADSHIM_NODAD=0 the route is installed after DAD through the retry"
 	setup_pair || { err "namespace setup failed"; case_end; return 1; }
 	next_vip
 	out="$T_TMP/$name.retry.out"
@@ -141,7 +141,7 @@ run_retry() {
 run_nonblocking() {
 	name=$1
 	shift
-	case_begin "$name: with DADSHIM_NODAD=0 a non-blocking reader gets the kernel's EINVAL at once, no resend"
+	case_begin "c-$name: with DADSHIM_NODAD=0 a non-blocking reader gets the kernel's EINVAL at once, no resend"
 	setup_pair || { err "namespace setup failed"; case_end; return 1; }
 	next_vip
 	out="$T_TMP/$name.nonblock.out"
@@ -194,9 +194,9 @@ run_mobike() {
 	name=mobike-$2
 	set -- "$1" build/tests/clients/charon551 --style "$2" --mobike 1
 	case $1 in
-	plain) case_begin "$name: without the shim both route installs fail (initial and after the address change)" ;;
-	nodad) case_begin "$name: with the shim (defaults) both RTM_NEWADDR carry NODAD and both routes go in at once" ;;
-	retry) case_begin "$name: with DADSHIM_NODAD=0 both route installs are retried after DAD" ;;
+	plain) case_begin "c-$name: without the shim both route installs fail (initial and after the address change)" ;;
+	nodad) case_begin "c-$name: with the shim (defaults) both RTM_NEWADDR carry NODAD and both routes go in at once" ;;
+	retry) case_begin "c-$name: with DADSHIM_NODAD=0 both route installs are retried after DAD" ;;
 	esac
 	setup_pair || { err "namespace setup failed"; case_end; return 1; }
 	next_vip
@@ -265,13 +265,13 @@ for variant in vla fortify parallel jessie-5.2 trusty-5.1; do
 		*) run_retry "$variant" "$@" || : ;;
 		esac
 	else
-		fail "$variant: shim runs" "skipped: the race was not reproduced in this run"
+		fail "c-$variant: shim runs" "skipped: the race was not reproduced in this run"
 	fi
 done
 if run_mobike plain 5.2; then
 	run_mobike nodad 5.2 || :
 	run_mobike retry 5.2 || :
 else
-	fail "mobike-5.2: shim runs" "skipped: the race was not reproduced in this run"
+	fail "c-mobike-5.2: shim runs" "skipped: the race was not reproduced in this run"
 fi
 finish

@@ -4,6 +4,7 @@
  * address notifications, the DAD state and the settings.  Prints TAP: one
  * "ok N - ..." or "not ok N - ..." per check, then the plan "1..N". */
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,13 +33,44 @@ static int checks, failed;
 		}                                                        \
 	} while (0)
 
+/* TAP_ONLY (tests/run-all.sh --only): the shell pattern of the checks to
+ * report, matched as tests/lib/tap.sh's tap_selected() does: the whole
+ * name, or a start of it that ends before a character other than a letter,
+ * digit, '-' or '_'.  Every check still runs: they take microseconds, and a later
+ * one may use what an earlier one's condition did. */
+static const char *only;
+static int hidden;
+/* The running test function's name without "test_": the first word of
+ * each of its checks' names ("settings: ..."), so that a group can be
+ * selected as a whole. */
+static const char *group = "";
+#define RUN(fn) (group = #fn + sizeof "test_" - 1, fn())
+
+static int selected(const char *name)
+{
+	char pat[512];
+
+	if (!only || !*only || fnmatch(only, name, 0) == 0)
+		return 1;
+	if ((size_t)snprintf(pat, sizeof pat, "%s[!0-9A-Za-z_-]*", only) >= sizeof pat)
+		return 0;
+	return fnmatch(pat, name, 0) == 0;
+}
+
 #define CHECK(cond, ...)                                                 \
 	do {                                                             \
 		int ok_ = !!(cond);                                      \
+		char name_[512];                                         \
+		int n_ = snprintf(name_, sizeof name_, "%s: ", group);   \
+		snprintf(name_ + n_, sizeof name_ - n_, __VA_ARGS__);    \
+		if (!selected(name_)) {                                  \
+			hidden++;                                        \
+			if (!ok_)                                        \
+				printf("# not selected, failed: %s\n", name_); \
+			break;                                           \
+		}                                                        \
 		failed += !ok_;                                          \
-		printf("%s %d - ", ok_ ? "ok" : "not ok", ++checks);     \
-		printf(__VA_ARGS__);                                     \
-		printf("\n");                                            \
+		printf("%s %d - %s\n", ok_ ? "ok" : "not ok", ++checks, name_); \
 		if (!ok_)                                                \
 			printf("#   at %s:%d\n", __FILE__, __LINE__);     \
 	} while (0)
@@ -640,18 +672,22 @@ static void test_dump_feed(void)
 
 int main(void)
 {
-	test_addr_vector();
-	test_route_vector();
-	test_route_variants();
-	test_flags();
-	test_malformed();
-	test_several();
-	test_replies();
-	test_reply_match();
-	test_events();
-	test_track();
-	test_settings();
-	test_dump_feed();
+	only = getenv("TAP_ONLY");
+	RUN(test_addr_vector);
+	RUN(test_route_vector);
+	RUN(test_route_variants);
+	RUN(test_flags);
+	RUN(test_malformed);
+	RUN(test_several);
+	RUN(test_replies);
+	RUN(test_reply_match);
+	RUN(test_events);
+	RUN(test_track);
+	RUN(test_settings);
+	RUN(test_dump_feed);
+	if (only && *only)
+		printf("# only '%s': %d check(s) reported; %d other(s) ran, not reported\n",
+		       only, checks, hidden);
 	printf("1..%d\n# unit: %d passed, %d failed\n", checks, checks - failed, failed);
 	return failed ? 1 : 0;
 }
