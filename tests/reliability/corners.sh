@@ -186,12 +186,14 @@ c_d6a() {
 }
 
 c_d6b() {
-	c_begin "defect 6: after a refused route read non-blocking and close_range(3, ~0U, 0), the program's new descriptors are its own" || return 0
+	c_begin "defect 6: a refused route read non-blocking (EINVAL at once), then close_range(3, ~0U, 0): the program's new descriptors stay its own" || return 0
 	c_bare d6b closerange-nb fd00:c6
+	c_is "$c_out" first -22 "without the shim"
 	c_is "$c_out" foreign 0 "without the shim"
 	c_is "$c_out" lost 0 "without the shim"
 	b=$c_out
 	c_shim d6b closerange-nb fd00:c6 DADSHIM_NODAD=0
+	c_is "$c_out" first -22 "the non-blocking reader"
 	c_is "$c_out" foreign 0 "bytes on the program's new UDP socket"
 	c_is "$c_out" lost 0 "the program's new descriptors closed behind its back"
 	case_end "$b" "$c_out" "$c_log" || :
