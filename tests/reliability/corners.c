@@ -52,8 +52,12 @@
  *   rebind     (defect 7) a socket bound to an explicit nl_pid reads a
  *              route's (fd00:4a::/64) answer with MSG_DONTWAIT, is
  *              closed, and a new one binds the same nl_pid: "rebind"
- *   forkwait   (defect 8) fork() while a thread waits (fd00:4b::/64): the
- *              child's descriptors that the program never opened
+ *   forkwait   (defect 8) 4 rounds, a thread blocked on a route's answer
+ *              (fd00:70::/64, 71, 72, 73) and a fork(): in round 0 while
+ *              the thread waits, in the others as soon as the wait's first
+ *              descriptor appears (+4 us, 32 us, 256 us): "child_extra",
+ *              the children's descriptors the program never opened,
+ *              "wait_seen" (rounds), "answers"
  *   threads    (defect 9) a single-threaded program reads a route's
  *              (fd00:4c::/64) answer with MSG_DONTWAIT ("first"), then
  *              another's (fd00:4f::/64) on the socket made O_NONBLOCK
@@ -795,36 +799,52 @@ static int mode_rebind(void)
 	return 0;
 }
 
-static int mode_forkwait(void)
+/* One fork() of mode forkwait: the child's descriptors outside @base. */
+static int fork_extra(const struct fdset *base)
 {
-	struct fdset base;
-	struct waiter w;
-	pthread_t t;
-	int begun, status = 0, extra;
-	struct in6_addr a;
-	pid_t pid;
+	int status = 0;
+	pid_t pid = fork();
 
-	memset(&w, 0, sizeof(w));
-	w.s = nl_sock();
-	a = add_addr(w.s, 1);
-	route(&w.m, RTM_NEWROUTE, &a, 0x4b, 0);
-	fds_now(&base);
-	waiter_start(&t, &w);
-	begun = wait_begun(&base, &w);
-	pid = fork();
 	if (pid < 0)
 		die("corners: fork");
 	if (pid == 0) {
-		int n = fds_extra(&base);
+		int n = fds_extra(base);
 
 		_exit(n > 100 ? 100 : n);
 	}
 	if (waitpid(pid, &status, 0) != pid)
 		die("corners: waitpid");
-	extra = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	pthread_join(t, NULL);
-	printf("corners: mode=forkwait wait_seen=%d child_extra=%d answer=%d\n", begun, extra,
-	       w.answer);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int mode_forkwait(void)
+{
+	int s = nl_sock(), k, begun = 0, extra = 0;
+	char answers[64] = "";
+
+	for (k = 0; k < 4; k++) {
+		struct fdset base;
+		struct waiter w;
+		pthread_t t;
+		struct in6_addr a = add_addr(s, (unsigned)k + 1);
+		size_t used = strlen(answers);
+
+		memset(&w, 0, sizeof(w));
+		w.s = s;
+		route(&w.m, RTM_NEWROUTE, &a, 0x70 + (unsigned)k, 0);
+		fds_now(&base);
+		waiter_start(&t, &w);
+		/* Round 0 forks during the wait, the others as it begins. */
+		if (k == 0)
+			begun += wait_begun(&base, &w);
+		else
+			begun += wait_begun_at(lowest_free(&base), &w, 4u << (3 * (k - 1)));
+		extra += fork_extra(&base);
+		pthread_join(t, NULL);
+		snprintf(answers + used, sizeof(answers) - used, "%s%d", k ? "," : "", w.answer);
+	}
+	printf("corners: mode=forkwait wait_seen=%d child_extra=%d answers=%s\n", begun, extra,
+	       answers);
 	return 0;
 }
 
