@@ -47,7 +47,8 @@
  *              answer (fd00:60::/64, 61, 62, 63); as soon as the lowest
  *              free number is taken (the wait's first descriptor), and
  *              4 us, 32 us, 256 us, 2 ms later, the main thread closes
- *              every number above its socket and opens files:
+ *              every number above its socket (close_range in rounds 0
+ *              and 2, closefrom in 1 and 3) and opens files:
  *              "wait_seen" (rounds), "lost", "answers" (a list)
  *   rebind     (defect 7) a socket bound to an explicit nl_pid reads a
  *              route's (fd00:4a::/64) answer with MSG_DONTWAIT, is
@@ -71,7 +72,10 @@
  *   cancel     (defect 11; with build/tests/reliability/cancelhook.so
  *              preloaded after the shim) a thread blocked on a route's
  *              (fd00:4d::/64) answer is cancelled when the shim sends
- *              the route again: "hooked", "cancelled", "leaked"
+ *              the route again: "hooked", "cancelled", "leaked"; then
+ *              one (fd00:80::/64) is cancelled by the main thread while
+ *              it waits for DAD: "wait_cancelled", "wait_leaked"; then an
+ *              address is added on the same socket ("after")
  *   emfile     (defect 12) a blocking read of a route's (fd00:4e::/64)
  *              answer with every descriptor taken (RLIMIT_NOFILE)
  */
@@ -114,8 +118,9 @@
 #define TABLE 233
 #define MAXFD 65536	/* the shim's own numbers may be high: up to 4096 */
 
-/* glibc >= 2.34 (the shim wraps it); declared here for -std=gnu99. */
+/* glibc >= 2.34 (the shim wraps them); declared here for -std=gnu99. */
 int close_range(unsigned first, unsigned last, int flags);
+void closefrom(int lowfd);
 
 extern char **environ;
 
@@ -766,7 +771,9 @@ static int mode_closerange_wait(void)
 		begun += wait_begun_at(lowest_free(&base), &w, 4u << (3 * k));
 		/* Everything above the program's socket (the files of the
 		 * round before too), then new files there. */
-		if (close_range((unsigned)s + 1, ~0U, 0) < 0)
+		if (k % 2)
+			closefrom(s + 1);
+		else if (close_range((unsigned)s + 1, ~0U, 0) < 0)
 			die("corners: close_range");
 		open_files(files, 6);
 		pthread_join(t, NULL);
@@ -945,7 +952,9 @@ static int mode_cancel(void)
 	struct waiter w;
 	pthread_t t;
 	void *ret = NULL;
-	unsigned *fired = dlsym(RTLD_DEFAULT, "cancelhook_fired");
+	unsigned *fired = dlsym(RTLD_DEFAULT, "cancelhook_fired"), hooked;
+	int *armed = dlsym(RTLD_DEFAULT, "cancelhook_armed");
+	int s = nl_sock(), cancelled, leaked, seen;
 	struct in6_addr a;
 
 	if (!fired) {
@@ -953,7 +962,7 @@ static int mode_cancel(void)
 		return 2;
 	}
 	memset(&w, 0, sizeof(w));
-	w.s = nl_sock();
+	w.s = s;
 	w.testcancel = 1;
 	a = add_addr(w.s, 1);
 	route(&w.m, RTM_NEWROUTE, &a, 0x4d, 0);
@@ -961,9 +970,27 @@ static int mode_cancel(void)
 	waiter_start(&t, &w);
 	if (pthread_join(t, &ret))
 		die("corners: join");
-	printf("corners: mode=cancel hooked=%u cancelled=%d leaked=%d\n",
-	       __atomic_load_n(fired, __ATOMIC_SEQ_CST), ret == PTHREAD_CANCELED,
-	       fds_extra(&base));
+	hooked = __atomic_load_n(fired, __ATOMIC_SEQ_CST);
+	cancelled = ret == PTHREAD_CANCELED;
+	leaked = fds_extra(&base);
+	if (armed)
+		__atomic_store_n(armed, 0, __ATOMIC_SEQ_CST);
+	/* Cancelled by another thread while it waits for DAD. */
+	memset(&w, 0, sizeof(w));
+	w.s = s;
+	a = add_addr(s, 2);
+	route(&w.m, RTM_NEWROUTE, &a, 0x80, 0);
+	fds_now(&base);
+	waiter_start(&t, &w);
+	seen = wait_begun(&base, &w);
+	pthread_cancel(t);
+	if (pthread_join(t, &ret))
+		die("corners: join");
+	/* And the shim still serves the socket (no lock left held). */
+	add_addr(s, 3);
+	printf("corners: mode=cancel hooked=%u cancelled=%d leaked=%d wait_seen=%d "
+	       "wait_cancelled=%d wait_leaked=%d after=0\n", hooked, cancelled, leaked, seen,
+	       ret == PTHREAD_CANCELED, fds_extra(&base));
 	return 0;
 }
 

@@ -221,7 +221,7 @@ c_d6b() {
 # route) or end (the kernel's EINVAL, no route); the program's files must
 # stay its own either way.
 c_d6c() {
-	c_begin "defect 6: close_range above the socket as a retry wait begins: the program's new files stay open, one answer" || return 0
+	c_begin "defect 6: close_range/closefrom above the socket as a retry wait begins: the program's new files stay open, one answer" || return 0
 	c_bare d6c closerange-wait fd00:c6
 	c_is "$c_out" lost 0 "without the shim"
 	c_is "$c_out" answers -22,-22,-22,-22 "without the shim"
@@ -295,7 +295,7 @@ c_d10() {
 }
 
 c_d11() {
-	c_begin "defect 11: a thread cancelled at the shim's resend leaks no descriptor" || return 0
+	c_begin "defect 11: a thread cancelled at the shim's resend, or while it waits for DAD, leaks no descriptor" || return 0
 	setup_pair || err "namespace setup failed"
 	c_out=$T_TMP/c-d11.out
 	c_log=$T_TMP/c-d11.log
@@ -306,6 +306,10 @@ c_d11() {
 	c_is "$c_out" hooked 1 "the resend reached the hook"
 	c_is "$c_out" cancelled 1
 	c_is "$c_out" leaked 0
+	c_is "$c_out" wait_seen 1 "cancelled while waiting"
+	c_is "$c_out" wait_cancelled 1
+	c_is "$c_out" wait_leaked 0
+	c_is "$c_out" after 0 "a request after the cancellations"
 	case_end "$c_out" "$c_log" || :
 }
 
