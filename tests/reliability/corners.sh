@@ -231,6 +231,7 @@ c_d6c() {
 	[ "${n:-0}" -ge 1 ] || err "no round saw the wait begin (wait_seen=$n)"
 	c_is "$c_out" lost 0 "the program's new files closed behind its back"
 	c_answers "$c_out" fd00:6
+	note "$(cat "$c_out")"
 	case_end "$b" "$c_out" "$c_log" || :
 }
 
@@ -255,6 +256,7 @@ c_d8() {
 	[ "${n:-0}" -ge 1 ] || err "no round saw the wait begin (wait_seen=$n)"
 	c_is "$c_out" child_extra 0
 	c_answers "$c_out" fd00:7
+	note "$(cat "$c_out")"
 	case_end "$b" "$c_out" "$c_log" || :
 }
 
