@@ -704,4 +704,6 @@ done
 [ -z "$(ip -n "$NS1" -6 addr show | grep 'fd00:cc::1')" ] || err "a cancelled send reached the kernel"
 case_end "$out0" "$out1" || :
 
+. tests/reliability/corners.sh	# issue 16's defects 1-12
+
 finish
