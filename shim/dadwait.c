@@ -90,13 +90,16 @@ static int open_watch(struct watch *w)
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
 				  .nl_groups = 1u << (RTNLGRP_IPV6_IFADDR - 1) };
 	struct stat low;
-	int cs, fd = real.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	int cs, fd;
 
 	w->fd = -1;
+	fd_move_begin();	/* no close_range() of the program meanwhile */
+	fd = real.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0 || compat_fstat(fd, &low) < 0) {
 		w->err = errno;
 		if (fd >= 0)
 			(void)real.close(fd);
+		fd_move_end();
 		return -1;
 	}
 	state_lock(&cs);
@@ -114,6 +117,7 @@ static int open_watch(struct watch *w)
 	if (w->fd >= 0)
 		fd_kind_set(w->fd, FD_SHIM);
 	state_unlock(cs);
+	fd_move_end();
 	if (w->fd >= 0 && bind(w->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		w->err = errno;
 		watch_close(w);

@@ -24,17 +24,20 @@ unsigned fd_kinds_high;
 
 static size_t fd_table_size;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_rwlock_t numbers = PTHREAD_RWLOCK_INITIALIZER;
 static struct held_req held_reqs[HELD_MAX];
 static uint64_t held_clock;	/* send order and slot generations */
 
 static void atfork_prepare(void)
 {
+	pthread_rwlock_wrlock(&numbers);
 	pthread_mutex_lock(&lock);
 }
 
 static void atfork_release(void)
 {
 	pthread_mutex_unlock(&lock);
+	pthread_rwlock_unlock(&numbers);
 }
 
 /* The child has none of the parent's other threads: a DAD wait's socket
@@ -42,6 +45,7 @@ static void atfork_release(void)
  * descriptor of the shim's. */
 static void atfork_child(void)
 {
+	pthread_rwlock_t fresh = PTHREAD_RWLOCK_INITIALIZER;
 	unsigned fd, high = fd_kinds_high;
 
 	for (fd = 0; fd <= high && fd < fd_kinds_len; fd++)
@@ -50,6 +54,8 @@ static void atfork_child(void)
 			fd_kinds[fd] = FD_UNKNOWN;
 		}
 	pthread_mutex_unlock(&lock);
+	/* Write-locked by the parent's thread: a new one for the child's. */
+	memcpy(&numbers, &fresh, sizeof(numbers));
 }
 
 void fdstate_init(void)
@@ -155,6 +161,35 @@ int fd_private_min(void)
 	if (soft > 4096 + 64)
 		return 4096;
 	return soft > 128 ? (int)(soft - 64) : (int)(soft / 2);
+}
+
+void fd_sweep_begin(void)
+{
+	int saved = errno;
+
+	pthread_rwlock_rdlock(&numbers);
+	errno = saved;
+}
+
+void fd_sweep_end(void)
+{
+	int saved = errno;
+
+	pthread_rwlock_unlock(&numbers);
+	errno = saved;
+}
+
+void fd_move_begin(void)
+{
+	int saved = errno;
+
+	pthread_rwlock_wrlock(&numbers);
+	errno = saved;
+}
+
+void fd_move_end(void)
+{
+	fd_sweep_end();
 }
 
 /* One log line fdstate wants written, kept until the lock is released:

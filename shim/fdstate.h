@@ -87,6 +87,19 @@ void fd_reset(unsigned lo, unsigned hi, int kind);
  * FD_OTHER on any other failure.  Keeps errno.  No lock. */
 int fd_classify(int fd);
 
+/* The shim's own descriptor holds the lowest free number for an instant,
+ * from socket() until it has a high one: a close_range() or closefrom() of
+ * the program in that instant could close it and reuse the number for a
+ * file, which the shim would then close.  So the program's sweeps
+ * (fd_sweep_begin/end, shared among themselves) and the shim's move
+ * (fd_move_begin/end, alone) exclude each other.  A read-write lock apart
+ * from the state lock, taken before it; neither is a cancellation point;
+ * the fork handlers take and renew it.  Keep errno. */
+void fd_sweep_begin(void);
+void fd_sweep_end(void);
+void fd_move_begin(void);
+void fd_move_end(void);
+
 /* The lowest number the shim's own descriptors take (F_DUPFD_CLOEXEC
  * from there): well above the numbers a program uses, below its soft
  * RLIMIT_NOFILE.  Keeps errno.  No lock. */

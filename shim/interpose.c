@@ -196,12 +196,17 @@ EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
 	int saved = errno;
 
+	int ret;
+
 	ensure();
 	if (first > last || (flags & CLOSE_RANGE_CLOEXEC))
 		return real.close_range(first, last, flags);
+	fd_sweep_begin();
 	fd_reset(first, last, FD_UNKNOWN);
 	errno = saved;
-	return close_around(first, last, flags);
+	ret = close_around(first, last, flags);
+	fd_sweep_end();
+	return ret;
 }
 
 /* close_range() around the shim's own numbers; closefrom() itself when
@@ -213,10 +218,12 @@ EXPORT void closefrom(int lowfd)
 	unsigned low = lowfd < 0 ? 0 : (unsigned)lowfd;
 
 	ensure();
+	fd_sweep_begin();
 	if (lowfd >= 0)
 		fd_reset(low, ~0u, FD_UNKNOWN);
 	if (lowfd < 0 || shim_own_in(low, ~0u) < 0 || close_around(low, ~0u, 0) < 0)
 		real.closefrom(lowfd);
+	fd_sweep_end();
 	errno = saved;
 }
 
