@@ -14,7 +14,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 failed=""
-for t in a-iproute2 b-nodad c-charon551 d-mnlclient e-dadfail f-passthru g-settings h-untouched; do
+for t in a-iproute2 b-nodad c-charon551 d-mnlclient e-dadfail f-passthru g-settings h-untouched \
+	i-refused; do
 	tap_note "tests/netns/$t.sh"
 	sh "tests/netns/$t.sh" || failed="$failed $t"
 done
