@@ -62,7 +62,7 @@ FUZZ_CC   ?= clang
 FUZZ_CFLAGS := $(TEST_CFLAGS) -g -O1 $(MNL_CFLAGS) -Ishim -Itests/fuzz
 FUZZ_TARGETS := rewrite route reply addr settings
 
-CLIENT_BINS := $(addprefix $(BT)/clients/,charon551 charon551_fortify mnlclient passthru)
+CLIENT_BINS := $(addprefix $(BT)/clients/,charon551 charon551_fortify mnlclient passthru portid)
 UNIT_BINS   := $(BT)/unit/unit_core
 BADINPUT_BINS := $(BT)/badinput/badinput
 RELIABILITY_BINS := $(addprefix $(BT)/reliability/,stress faults lifecycle cancelleak \
@@ -97,6 +97,10 @@ $(BT)/clients/mnlclient: tests/clients/mnlclient.c
 	$(CC) $(TEST_CFLAGS) $(HARDEN) $(MNL_CFLAGS) -o $@ $< $(MNL_LIBS)
 
 $(BT)/clients/passthru: tests/clients/passthru.c
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(HARDEN) -o $@ $<
+
+$(BT)/clients/portid: tests/clients/portid.c
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) $(HARDEN) -o $@ $<
 

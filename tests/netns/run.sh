@@ -15,7 +15,7 @@ fi
 
 failed=""
 for t in a-iproute2 b-nodad c-charon551 d-mnlclient e-dadfail f-passthru g-settings h-untouched \
-	i-refused; do
+	i-refused j-portid; do
 	tap_note "tests/netns/$t.sh"
 	sh "tests/netns/$t.sh" || failed="$failed $t"
 done
