@@ -243,9 +243,13 @@ t_deb() {
 	fi
 	pass "deb-build ($(basename "$deb"))"
 
-	lintian --pedantic -I "$deb" >"$TMP/lintian.out" 2>&1 || true
+	lrc=0
+	lintian --pedantic -I "$deb" >"$TMP/lintian.out" 2>&1 || lrc=$?
 	ew=$(grep -E '^[EW]: ' "$TMP/lintian.out" || true)
-	if [ -z "$ew" ]; then
+	# no E:/W: line proves nothing unless lintian ran to the end (exit 0)
+	if [ -z "$ew" ] && [ "$lrc" -ne 0 ]; then
+		fail deb-lintian "lintian did not run to the end (exit status $lrc): $(tail -n 3 "$TMP/lintian.out" | tr '\n' ';')"
+	elif [ -z "$ew" ]; then
 		pass "deb-lintian (no errors or warnings; $(grep -c '^[IP]: ' "$TMP/lintian.out" || true) info/pedantic tags)"
 	else
 		fail deb-lintian "$(printf '%s\n' "$ew" | head -n 5 | tr '\n' ';')"
