@@ -27,12 +27,19 @@ fi
 checks='-*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters'
 checks="$checks,-bugprone-reserved-identifier,cert-*,-cert-dcl37-c,-cert-dcl51-cpp"
 checks="$checks,misc-*,-misc-unused-parameters,performance-*,portability-*"
+# Clean means: clang-tidy ran to the end (exit 0) and reported nothing. A
+# finding exits 1 (-warnings-as-errors); a crash or a missing tool exits
+# otherwise, and a tool that did not run is a failure, not a pass.
+tidy_rc=0
 # shellcheck disable=SC2086
 clang-tidy -quiet -checks="$checks" -warnings-as-errors='*' $srcs -- \
-	-std=gnu99 -D_GNU_SOURCE -Ishim $(pkg-config --cflags libmnl) >"$tmp/tidy" 2>&1 || true
+	-std=gnu99 -D_GNU_SOURCE -Ishim $(pkg-config --cflags libmnl) >"$tmp/tidy" 2>&1 || tidy_rc=$?
 if grep -q -E '(warning|error):' "$tmp/tidy"; then
 	grep -E -A3 '(warning|error):' "$tmp/tidy" | sed 's/^/#   /'
 	fail "clang-tidy (findings above)"
+elif [ "$tidy_rc" -ne 0 ]; then
+	tail -n 20 "$tmp/tidy" | sed 's/^/#   /'
+	fail "clang-tidy did not run to the end (exit status $tidy_rc, no finding printed)"
 else
 	pass clang-tidy
 fi
@@ -53,7 +60,9 @@ if [ -f "$lib" ]; then
 	want=$(sed -n '/global:/,/local:/p' shim/dadshim.map | tr -s ' \t;' '\n\n\n' |
 		grep -Ev '^(|global:|local:|\*)$' | sort)
 	have=$(nm -D --defined-only "$lib" | awk '{ print $3 }' | sort)
-	if [ "$want" = "$have" ]; then
+	if [ -z "$want" ] || [ -z "$have" ]; then
+		fail "exports" "nothing to compare: $([ -n "$want" ] || echo "no symbol read from shim/dadshim.map") $([ -n "$have" ] || echo "nm listed no symbol of $lib")"
+	elif [ "$want" = "$have" ]; then
 		pass "exports only the $(echo "$have" | wc -l) wrapped libc symbols"
 	else
 		{ echo "exported:"; echo "$have"; echo "expected:"; echo "$want"; } | sed 's/^/#   /'

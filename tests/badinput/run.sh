@@ -48,13 +48,15 @@ fresh_ns() {
 
 # run NAME GROUP [strace|plain] [VAR=VAL]...: badinput GROUP in a fresh
 # namespace; NAME.out (its lines), NAME.err, NAME.tr (the trace), NAME.addr
-# (ip addr)
+# (ip addr). Returns badinput's exit status (strace passes it on), or 125
+# if the namespace or `ip addr show` failed.
 run() {
 	_n=$1
 	_g=$2
 	_how=$3
 	shift 3
-	fresh_ns || return 1
+	fresh_ns || return 125
+	_st=0
 	if [ "$_how" = strace ]; then
 		_e=""
 		for _v in "$@"; do
@@ -63,12 +65,13 @@ run() {
 		# shellcheck disable=SC2086 # one word per setting
 		timeout "$GUARD" ip netns exec "$NS" strace -qq -s 0 \
 			-e trace=socket,close,dup2,dup3,sendto,sendmsg,sendmmsg,write,recvfrom -e write=all \
-			-o "$T_TMP/$_n.tr" $_e "$BIN" "$_g" >"$T_TMP/$_n.out" 2>"$T_TMP/$_n.err"
+			-o "$T_TMP/$_n.tr" $_e "$BIN" "$_g" >"$T_TMP/$_n.out" 2>"$T_TMP/$_n.err" || _st=$?
 	else
 		timeout "$GUARD" ip netns exec "$NS" env "$@" "$BIN" "$_g" \
-			>"$T_TMP/$_n.out" 2>"$T_TMP/$_n.err"
+			>"$T_TMP/$_n.out" 2>"$T_TMP/$_n.err" || _st=$?
 	fi
-	ip -n "$NS" -6 addr show dev lo >"$T_TMP/$_n.addr"
+	ip -n "$NS" -6 addr show dev lo >"$T_TMP/$_n.addr" || return 125
+	return "$_st"
 }
 
 case_begin "badinput: every group runs to the end without and with the shim, each in a fresh namespace"

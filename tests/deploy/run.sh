@@ -199,8 +199,11 @@ t_install() {
 	fi
 	"$root/usr/sbin/dadshim-enable" --root "$root" --disable >"$TMP/dis.out" 2>&1 || true
 	left=$(find "$root/etc" ! -type d 2>/dev/null | head -n 5)
+	# "no preload" means something only if systemd dumped the unit
+	rm -f "$TMP/v.dbg"
 	verify_unit strongswan.service "$root/etc/systemd/system:" || true
-	if [ -z "$left" ] && ! grep -q 'LD_PRELOAD' "$TMP/v.dbg"; then
+	if [ -z "$left" ] && grep -q -- '-> Unit strongswan.service:' "$TMP/v.dbg" &&
+		! grep -q 'LD_PRELOAD' "$TMP/v.dbg"; then
 		pass "enable-disable (drop-ins removed; systemd sees no preload)"
 	else
 		fail enable-disable "left: $left"

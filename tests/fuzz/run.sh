@@ -75,7 +75,10 @@ for t in $TARGETS; do
 	corp=$(printf '%s\n' "$last" | sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p')
 	art=$(find "$d" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' \
 		-o -name 'timeout-*' -o -name 'oom-*' \) | head -n 1)
-	if [ "$rc" -ne 0 ] || [ -n "$art" ]; then
+	if [ "$rc" -eq 0 ] && [ -z "$art" ] && [ "${execs:-0}" -eq 0 ]; then
+		# exit 0 without a run proves nothing
+		fail "fuzz_$t" "no execution reported (stat::number_of_executed_units missing or 0)"
+	elif [ "$rc" -ne 0 ] || [ -n "$art" ]; then
 		why=$(grep -m 1 -E '^invariant failed|ERROR: |runtime error' "$d/log" || :)
 		fail "fuzz_$t" "${why:-exit status $rc}; input kept in ${art:-$d}"
 		grep -E 'invariant failed|ERROR|SUMMARY|runtime error| in [a-z_]+ /' \

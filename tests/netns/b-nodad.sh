@@ -1,7 +1,8 @@
 #!/bin/sh
 # Scenario b: IFA_F_NODAD on IPv6 RTM_NEWADDR (and IFA_F_OPTIMISTIC
 # cleared). `ip -6 addr add` under the shim, with flags in ifa_flags (plain) and in IFA_FLAGS (noprefixroute):
-# strace shows NODAD in the message the kernel received, and the kernel's
+# strace shows NODAD in the message the kernel received (with IFA_FLAGS: in
+# the attribute and in ifa_flags), and the kernel's
 # own notifications never report the address tentative. Then the reference's
 # RTM_NEWADDR vector (built by build/tests/clients/charon551) crosses unchanged without the
 # shim and with exactly byte 18 (ifa_flags) set to 0x02 with it.
@@ -80,6 +81,9 @@ b_case() {
 			err "IFA_FLAGS attribute without IFA_F_NODAD"
 		printf '%s\n' "$msg" | grep -q 'IFA_F_NOPREFIXROUTE' ||
 			err "IFA_F_NOPREFIXROUTE lost"
+		# and ifa_flags too, for a kernel that reads only the header
+		printf '%s\n' "$msg" | grep -Eq 'ifa_flags=(IFA_F_[A-Z]+\|)*IFA_F_NODAD[,|]' ||
+			err "ifa_flags without IFA_F_NODAD (IFA_FLAGS present)"
 	fi
 	ip -n "$NS1" -6 addr show dev "$IF1" | grep "inet6 $baddr/128" |
 		grep -q nodad || err "the kernel does not list the address as nodad"

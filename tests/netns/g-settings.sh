@@ -42,6 +42,36 @@ nodad_in "$G2" && err "the kernel got NODAD although DADSHIM_NODAD=0"
 [ -z "$(shim_log "$out")" ] || err "the shim logged an action it did not take"
 case_end "$out" || :
 
+# g4/g5: values that overflow 64 bits and wrap below the maximum (2^64 to
+# 0, 2^64+5 to 5) are invalid like any other, and the default applies.
+G4=2001:db8:61::4
+case_begin "g4: DADSHIM_NODAD=2^64 (wraps to 0) is named invalid with the default 1 used: the kernel gets NODAD"
+out=$T_TMP/g4.out
+rc=0
+with_shim DADSHIM_NODAD=18446744073709551616 ip -6 addr add "$G4/128" dev "$IF1" >"$out" 2>&1 || rc=$?
+[ "$rc" -eq 0 ] || err "ip exited $rc"
+[ "$(shim_log "$out" | grep -c 'DADSHIM_NODAD="18446744073709551616" is invalid (expected 1 or 0); using the default 1$')" -eq 1 ] ||
+	err "DADSHIM_NODAD=2^64 not reported exactly once with its default"
+nodad_in "$G4" || err "the default (NODAD on) was not applied: no nodad in the kernel"
+case_end "$out" || :
+
+# The default bound (5000 ms) outlasts DAD on the veth (about 1 s); the
+# wrapped value (5 ms) would not: the route would come back EINVAL.
+G5=2001:db8:61::5
+case_begin "g5: DADSHIM_WAIT_MS=2^64+5 (wraps to 5) is named invalid with the default 5000 used: a route with a tentative source is installed after DAD"
+out=$T_TMP/g5.out
+rc=0
+ip -n "$NS1" -6 addr add "$G5/128" dev "$IF1" || err "ip addr add failed"
+is_tentative "$NS1" "$IF1" "$G5" || err "$G5 not tentative before the route"
+with_shim DADSHIM_WAIT_MS=18446744073709551621 ip -6 route add ::/0 dev "$IF1" src "$G5" table 221 \
+	>"$out" 2>&1 || rc=$?
+[ "$rc" -eq 0 ] || err "ip exited $rc"
+[ "$(shim_log "$out" | grep -c 'DADSHIM_WAIT_MS="18446744073709551621" is invalid (expected a whole number of milliseconds from 0 to 600000); using the default 5000$')" -eq 1 ] ||
+	err "DADSHIM_WAIT_MS=2^64+5 not reported exactly once with its default"
+route_in_table "$NS1" 221 | grep -q "^default dev $IF1 .*src $G5 " ||
+	err "table 221 has no default route with src $G5: the wait did not last until DAD ended"
+case_end "$out" || :
+
 # g3: the default target. A private mount namespace with a tmpfs on /dev and
 # a listener on /dev/log stands in for the system logger.
 G3=2001:db8:61::3

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Scenario h: NETLINK_ROUTE requests the shim has no business with cross
 # exactly as without it: IPv4 routes (also with a source), IPv6 routes
-# without a source, an IPv6 address that already asks for NODAD. Every
+# without a source, an IPv6 address that already asks for NODAD, an IPv4
+# address (RTM_NEWADDR of AF_INET: no IFA_F_NODAD added). Every
 # network system call of `ip` (strace %network, netlink decoded) must be the
 # same with and without the shim, once what differs between any two runs is
 # masked (seq and port ids, link counters, address and neighbour timers,
@@ -92,6 +93,8 @@ h_case v6nosrc "-6 route del 2001:db8:99::/64 dev $IF1 table 220" -- \
 	-6 route add 2001:db8:99::/64 dev "$IF1" table 220
 h_case v6nodad "-6 addr del 2001:db8:98::1/128 dev $IF1" -- \
 	-6 addr add 2001:db8:98::1/128 dev "$IF1" nodad
+h_case v4addr "-4 addr del 192.0.2.77/24 dev $IF1" -- \
+	-4 addr add 192.0.2.77/24 dev "$IF1"
 h_case v6dump "-6 addr flush dev $IF1 scope global" -- \
 	-6 addr show dev "$IF1"
 finish

@@ -584,7 +584,7 @@ static void test_settings(void)
 	const char *v[SET_COUNT] = { NULL, NULL, NULL, NULL, NULL };
 	char msgs[SET_COUNT][SETTING_MSG_LEN];
 	struct settings s;
-	static const char *bad_wait[] = { "abc", "-1", "99999999999999999999", "5000 ",
+	static const char *bad_wait[] = { "abc", "-1", "99999999999999999999", "18446744073709551621", "5000 ",
 					  " 5", "0x10", "600001", "+5" };
 	size_t i;
 
