@@ -105,12 +105,12 @@ void fd_reset(unsigned lo, unsigned hi, int kind)
 
 		if (k == FD_SHIM || k == kind)
 			continue;
-		/* A vfork() child shares its parent's table: it may only
-		 * make a hint less sure, never drop the parent's requests
-		 * or give a number a kind the parent's may not have. */
-		if ((k == FD_ROUTE_HELD || kind != FD_UNKNOWN) && owner < 0)
+		/* A vfork() child shares its parent's table: it never drops
+		 * the parent's held requests (getpid() only here, where a
+		 * held number is reset: no system call on other paths). */
+		if (k == FD_ROUTE_HELD && owner < 0)
 			owner = vm_owner();
-		if ((k == FD_ROUTE_HELD || kind != FD_UNKNOWN) && !owner)
+		if (k == FD_ROUTE_HELD && !owner)
 			continue;
 		if (k == FD_ROUTE_HELD) {
 			state_lock(&cs);

@@ -74,9 +74,8 @@ void fdstate_publish(void);
 
 /* Forgets what is known of descriptors [@lo, @hi] (closed, or replaced
  * by dup2()), leaving them @kind; held requests of those numbers are
- * dropped.  The shim's own numbers (FD_SHIM) are left alone, and so is
- * everything a vfork() child would change in its parent's table but a
- * hint (vm_owner()).  Call it before the number goes back to the kernel.
+ * dropped.  The shim's own numbers (FD_SHIM) are left alone, and a
+ * vfork() child (vm_owner()) never drops its parent's held requests.  Call it before the number goes back to the kernel.
  * Keeps errno.  Takes the lock, once per number in FD_ROUTE_HELD; must
  * not be called with it held. */
 void fd_reset(unsigned lo, unsigned hi, int kind);
