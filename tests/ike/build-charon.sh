@@ -77,8 +77,10 @@ grep -q -E '^(deb-src|URIs:)' "$apt/sources.list" "$apt/sources.list.d/mirror.so
 }
 
 # The index is fetched once per build dir (and again when a fetch fails).
+have_index=
+for f in "$apt/lists"/*_Sources; do [ -f "$f" ] && have_index=1; done
 # shellcheck disable=SC2086 # options are words
-[ -n "$(ls "$apt/lists" | grep Sources || true)" ] ||
+[ -n "$have_index" ] ||
 	apt-get $aptopts -q update >"$apt/update.log" 2>&1 || {
 	say "apt-get update (deb-src) failed:"; tail -n 5 "$apt/update.log" >&2; exit 1; }
 # Every version the mirrors list, newest first.
