@@ -456,6 +456,8 @@ LAYOUT_BIN=$c551" && join_traces layout && layout_ok=1
 race=0
 if [ "$base_ok" = 1 ]; then
 	check_tunnel base || diagnose base
+	# Debian's 5.9.8 sets NODAD itself: nothing to see for the doctor.
+	check_doctor base unaffected || true
 	u=$tmp/base/rw/updown.log
 	if grep -q '^plain_addr_add_rc=0$' "$u" 2>/dev/null &&
 		! grep -q '^plain_route_add_rc=0$' "$u" && grep -q '^plain_route_add_rc=' "$u" &&
@@ -628,7 +630,7 @@ charon_exe() {
 }
 
 check_built_charon() {
-	e=$(charon_exe "$1")
+	e=$(charon_exe "$1") || true
 	if [ -n "$e" ] && [ "$e" = "$nodad_prefix/libexec/ipsec/charon" ]; then
 		pass "$1: the client is the built charon without NODAD ($e)"
 	else
@@ -640,13 +642,41 @@ check_built_charon() {
 # check_vip_dad SCEN: DAD runs on the device the virtual IP goes to
 check_vip_dad() {
 	f=$tmp/$1/vipdev
-	dev=$(sed -n 's/^dev=//p' "$f" 2>/dev/null)
+	dev=$(sed -n 's/^dev=//p' "$f" 2>/dev/null) || true
 	if grep -q '^accept_dad=1$' "$f" 2>/dev/null && ! grep -q 'NOARP' "$f"; then
 		pass "$1: DAD on for $dev, the device charon puts the virtual IP on (accept_dad=1, not NOARP$([ "$backend" = libipsec ] && echo ': ARP turned on for the TUN device'))"
 	else
 		fail "$1: DAD on for the virtual IP's device" "$(tr '\n' ' ' <"$f" 2>/dev/null)"
 		return 1
 	fi
+}
+
+# check_doctor SCEN affected|fixed|unaffected: dadshim-doctor's verdict on
+# the client charon, run in its namespaces while the CHILD_SA was up
+# (scenario.sh), with charon's log and the service output (the shim's log)
+check_doctor() {
+	j=$tmp/$1/rw/doctor.json
+	drc=$(cat "$tmp/$1/rw/doctor.rc" 2>/dev/null || echo none)
+	if ! jq -e . "$j" >/dev/null 2>&1; then
+		fail "$1: dadshim-doctor says $2" "no JSON (exit $drc): $(head -c 300 "$j" 2>/dev/null) $(head -n 3 "$tmp/$1/rw/doctor.err" 2>/dev/null)"
+		return 1
+	fi
+	needs=$(jq -r .strongswan.needs_dadshim "$j")
+	lvl=$(jq -r '[.findings[] | select(.id == "affected") | .level] | first // "none"' "$j")
+	seen=$(jq -r '.affected_seen | join("; ")' "$j")
+	probs=$(jq -r '[.findings[] | select(.level == "problem") | .id] | join(" ")' "$j")
+	case $2 in
+	affected) [ "$drc" = 1 ] && [ "$needs" = true ] && [ "$lvl" = problem ] && [ -n "$seen" ] ;;
+	fixed) [ "$drc" = 0 ] && [ "$needs" = true ] && [ "$lvl" = ok ] && [ -n "$seen" ] ;;
+	*) [ "$drc" = 0 ] && [ "$needs" = false ] && [ "$lvl" = none ] && [ -z "$seen" ] ;;
+	esac && {
+		pass "$1: dadshim-doctor: $2 (exit $drc, needs_dadshim $needs, version $(jq -r .strongswan.version "$j"); seen: ${seen:-nothing})"
+		return 0
+	}
+	fail "$1: dadshim-doctor says $2" "exit $drc, needs_dadshim $needs, affected: $lvl, problems: $probs
+seen: $seen
+findings: $(jq -c '[.findings[] | select(.level != "info") | [.level, .id, .message]]' "$j" | cut -c 1-1500)"
+	return 1
 }
 
 run_nodad() {
@@ -675,13 +705,13 @@ s=nodad-base
 d=$tmp/$s
 if [ "$nb_ok" = 1 ]; then
 	bad=0
-	vip=$(sed -n 's/.*installing new virtual IP \([0-9a-f:]*\).*/\1/p' "$d/rw/charon.log" | head -n 1)
+	vip=$(sed -n 's/.*installing new virtual IP \([0-9a-f:]*\).*/\1/p' "$d/rw/charon.log" | head -n 1) || true
 	check_built_charon "$s" || bad=1
 	check_vip_dad "$s" || bad=1
-	a=$(vip_sends "$d/rw/strace.joined" RTM_NEWADDR "$vip" | head -n 1)
-	r=$(vip_sends "$d/rw/strace.joined" RTM_NEWROUTE "$vip" | head -n 1)
-	rs=$(echo "$r" | seq_of)
-	ans=$(vip_replies "$d/rw/strace.joined" "${rs:-none}" RTM_NEWROUTE | head -n 1)
+	a=$(vip_sends "$d/rw/strace.joined" RTM_NEWADDR "$vip" | head -n 1) || true
+	r=$(vip_sends "$d/rw/strace.joined" RTM_NEWROUTE "$vip" | head -n 1) || true
+	rs=$(echo "$r" | seq_of) || true
+	ans=$(vip_replies "$d/rw/strace.joined" "${rs:-none}" RTM_NEWROUTE | head -n 1) || true
 	if [ -n "$vip" ] && echo "$a" | grep -q 'ifa_flags=0,' && echo "$ans" | grep -q 'error=-EINVAL,'; then
 		pass "$s: strace: RTM_NEWADDR $vip left charon without IFA_F_NODAD (ifa_flags=0), its source route (seq $rs) was answered -EINVAL"
 	else
@@ -705,14 +735,15 @@ answer: $(echo "$ans" | cut -c 1-300)"
 		fail "$s: charon logs the failed source route" "wanted '$want_log'; charon: $(grep -E 'netlink error|route|CHILD_SA' "$d/rw/charon.log" | head -n 8)"
 		bad=1
 	fi
-	t220=$(section "$d/rw/state-after-ping.txt" "ip -6 route table 220")
+	check_doctor "$s" affected || bad=1
+	t220=$(section "$d/rw/state-after-ping.txt" "ip -6 route table 220") || true
 	if [ -n "$vip" ] && ! echo "$t220" | grep -q " src $vip "; then
 		pass "$s: no route in table 220 with src $vip (table 220: $(echo "$t220" | tr '\n' ' ' | sed 's/ *$//;s/^$/empty/'))"
 	else
 		fail "$s: no route in table 220 with src = virtual IP" "$t220"
 		bad=1
 	fi
-	got=$(sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\2/p' "$d/ping.txt" 2>/dev/null)
+	got=$(sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\2/p' "$d/ping.txt" 2>/dev/null) || true
 	if [ -n "$vip" ] && [ -f "$d/ping.txt" ] && ! grep -q '^rc=0$' "$d/ping.txt" && [ "${got:-0}" = 0 ]; then
 		pass "$s: ping6 from $vip through the tunnel fails ($(grep -h -E 'transmitted|unreachable|^rc=' "$d/ping.txt" | head -n 2 | tr '\n' ' '))"
 	else
@@ -737,11 +768,12 @@ for s in nodad-shim nodad-retry; do
 	check_vip_dad "$s" || bad=1
 	check_tunnel "$s" || bad=1
 	check_loaded "$s" rw || bad=1
+	check_doctor "$s" fixed || bad=1
 	vip=$(cat "$d/vip" 2>/dev/null || true)
-	a=$(vip_sends "$d/rw/strace.joined" RTM_NEWADDR "$vip" | head -n 1)
+	a=$(vip_sends "$d/rw/strace.joined" RTM_NEWADDR "$vip" | head -n 1) || true
 	line=$(section "$d/rw/state-after-ping.txt" "ip -6 addr" | grep " inet6 $vip/128 " || true)
-	r=$(vip_sends "$d/rw/strace.joined" RTM_NEWROUTE "$vip")
-	rs=$(echo "$r" | seq_of)
+	r=$(vip_sends "$d/rw/strace.joined" RTM_NEWROUTE "$vip") || true
+	rs=$(echo "$r" | seq_of) || true
 	if [ "$s" = nodad-shim ]; then
 		if [ -n "$vip" ] && echo "$a" | grep -q 'ifa_flags=IFA_F_NODAD,' && echo "$line" | grep -q ' nodad'; then
 			pass "$s: strace: RTM_NEWADDR $vip left charon with IFA_F_NODAD; the kernel lists it nodad"
@@ -750,7 +782,7 @@ for s in nodad-shim nodad-retry; do
 ip: $line"
 			bad=1
 		fi
-		ans=$(vip_replies "$d/rw/strace.joined" "${rs:-none}" RTM_NEWROUTE)
+		ans=$(vip_replies "$d/rw/strace.joined" "${rs:-none}" RTM_NEWROUTE) || true
 		if [ -n "$rs" ] && [ "$(echo "$r" | grep -c "nlmsg_seq=$rs,")" = 1 ] &&
 			[ "$(echo "$ans" | grep -c .)" = 1 ] && echo "$ans" | grep -q 'error=0,'; then
 			pass "$s: strace: the source route (seq $rs) sent once and acked at once"
@@ -773,10 +805,10 @@ answers: $(echo "$ans" | cut -c 1-300)"
 ip: $line"
 			bad=1
 		fi
-		n=$(echo "$r" | grep -c "nlmsg_seq=$rs,")
+		n=$(echo "$r" | grep -c "nlmsg_seq=$rs,") || true
 		first=$(grep -E "^[0-9]+ +(recvfrom|recvmsg|recv)\([0-9]+<NETLINK:\[ROUTE:" "$d/rw/strace.joined" |
 			grep -E "nlmsg_type=NLMSG_ERROR, [^}]*nlmsg_seq=${rs:-none}, .*nlmsg_type=RTM_NEWROUTE," | head -n 1)
-		acks=$(vip_replies "$d/rw/strace.joined" "${rs:-none}" RTM_NEWROUTE | grep -c 'error=0,')
+		acks=$(vip_replies "$d/rw/strace.joined" "${rs:-none}" RTM_NEWROUTE | grep -c 'error=0,') || true
 		if [ -n "$rs" ] && [ "$n" = 2 ] && echo "$first" | grep -q 'error=-EINVAL,' && [ "$acks" = 1 ]; then
 			pass "$s: strace: the source route (seq $rs) sent twice, the first refused -EINVAL, one ack read (charon saw no error: its log has none)"
 		else

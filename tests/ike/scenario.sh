@@ -296,6 +296,17 @@ record_procs gw "$gw" "$GW_PRELOAD"
 wait_for 10 grep -q updown_done "$out/rw/updown.log" || true
 sleep 1
 snapshot before-ping
+# dadshim-doctor's view of the client charon, from its namespaces (judged
+# by run.sh); charon's log and its service output (the shim's log) given.
+if p=$(charon_pid "$rw"); then
+	dpath=$PATH
+	[ -n "$CLIENT_PREFIX" ] && dpath=$CLIENT_PREFIX/sbin:$PATH
+	drc=0
+	in_ns "$rw" env PATH="$dpath" sh "$here/../../scripts/dadshim-doctor" --json --pid "$p" \
+		--log "$out/rw/charon.log" --log "$out/rw/service.out" \
+		>"$out/rw/doctor.json" 2>"$out/rw/doctor.err" || drc=$?
+	echo "$drc" >"$out/rw/doctor.rc"
+fi
 vip=$(ip -n "$rw" -6 -o addr show | sed -n 's|.* inet6 \(2001:db8:ffff::[0-9a-f]*\)/128 .*|\1|p' | head -n 1)
 echo "$vip" >"$out/vip"
 if [ -n "$vip" ]; then
