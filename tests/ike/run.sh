@@ -476,7 +476,7 @@ if [ "$backend" = libipsec ] && [ "$base_ok" = 1 ]; then
 	vdev=$(section "$tmp/base/rw/state-after-ping.txt" "ip -6 addr" | awk -v v="$(cat "$tmp/base/vip")" '
 		/^[0-9]+: / {dev = $2 " " $3; sub(/: /, " ", dev)}
 		$1 == "inet6" && $2 == v "/128" {print dev; exit}')
-	note "${B}base: kernel-libipsec puts the virtual IP on its TUN device ($vdev); the kernel runs no DAD on a NOARP device, so charon's own source route cannot meet the race on this backend; the race is shown by updown on the veth (DAD on) and by charon551 (layout)"
+	note "${B}base: kernel-libipsec puts the virtual IP on its TUN device ($vdev); the kernel runs no DAD on a NOARP device, so Debian's charon, which sets NODAD anyway, cannot meet the race here; the race is shown by updown on the veth (DAD on), by charon551 (layout), and by charon-nodad with ARP turned on for its TUN device (nodad-*)"
 fi
 
 # ------------------------------------------------- client with the shim
