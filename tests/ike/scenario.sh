@@ -9,8 +9,8 @@
 #                               run on the host, where other runs may be);
 #   CLIENT_PRELOAD, GW_PRELOAD  library preloaded into that side's service
 #                               (empty: that side runs without it);
-#   CLIENT_ENV                  more VAR=VALUE words for the client's service
-#                               (with CLIENT_PRELOAD: shim settings);
+#   CLIENT_ENV                  more VAR=VALUE words for the client's
+#                               service's environment (shim settings);
 #   CLIENT_PREFIX               run the client from this strongSwan prefix
 #                               (tests/ike/build-charon.sh: 5.9.8 without
 #                               the NODAD statement) instead of Debian's;
@@ -156,10 +156,12 @@ EOF
 start_side() {
 	side=$1 ns=$2 preload=$3 extra=$4 prefix=$5
 	d=$out/$side
-	set -- env
+	set --
 	[ -n "$preload" ] && set -- -E "LD_PRELOAD=$preload" \
 		-E DADSHIM_LOG_TARGET=stderr -E DADSHIM_LOG=2
 	for e in $extra; do set -- "$@" -E "$e"; done
+	# (strace -E VAR=VALUE: the service's environment; else a no-op env)
+	[ $# -gt 0 ] || set -- env
 	etc=/etc run=/run sbin=/usr/sbin
 	[ -n "$prefix" ] && etc=$prefix/etc run=$prefix/run sbin=$prefix/sbin
 	# shellcheck disable=SC2016 # expanded by the inner shell
