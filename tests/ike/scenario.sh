@@ -9,6 +9,14 @@
 #                               run on the host, where other runs may be);
 #   CLIENT_PRELOAD, GW_PRELOAD  library preloaded into that side's service
 #                               (empty: that side runs without it);
+#   CLIENT_ENV                  more VAR=VALUE words for the client's
+#                               service's environment (shim settings);
+#   CLIENT_PREFIX               run the client from this strongSwan prefix
+#                               (tests/ike/build-charon.sh: 5.9.8 without
+#                               the NODAD statement) instead of Debian's;
+#   TUN_DAD=1                   (libipsec) DAD on the TUN device that holds
+#                               the virtual IP: ARP on (it is NOARP), then
+#                               the client connects;
 #   LABEL_FIRST=1               pre-create an address label for the VIP;
 #   LAYOUT_BIN                  run this charon551 afterwards, under strace)
 set -eu
@@ -18,6 +26,9 @@ CLIENT_PRELOAD=
 GW_PRELOAD=
 LAYOUT_BIN=
 LABEL_FIRST=
+CLIENT_ENV=
+CLIENT_PREFIX=
+TUN_DAD=
 BACKEND=uml
 NS_TAG=
 # shellcheck source=/dev/null
@@ -72,12 +83,20 @@ libipsec=
 			load = yes
 		}'
 for side in gw rw; do
-	cat >"$out/$side/strongswan.conf" <<EOF
-charon {
-	load_modular = yes
+	plugins="	load_modular = yes
 	plugins {
 		include /etc/strongswan.d/charon/*.conf$libipsec
-	}
+	}"
+	if [ "$side" = rw ] && [ -n "$CLIENT_PREFIX" ]; then
+		# The built charon has only these plugins (build-charon.sh);
+		# kernel-libipsec first: the first KERNEL_IPSEC loaded is used.
+		k=
+		[ "$BACKEND" = libipsec ] && k=kernel-libipsec
+		plugins="	load = random nonce aes sha1 sha2 hmac gmp kdf $k kernel-netlink socket-default stroke updown"
+	fi
+	cat >"$out/$side/strongswan.conf" <<EOF
+charon {
+$plugins
 	filelog {
 		charon {
 			path = $out/$side/charon.log
@@ -108,6 +127,9 @@ conn rw
 	esp=aes128-sha256!
 	auto=add
 EOF
+# With TUN_DAD the client connects only once DAD is on for its TUN device.
+rwauto=start
+[ -n "$TUN_DAD" ] && rwauto=add
 cat >"$out/rw/ipsec.conf" <<EOF
 conn home
 	keyexchange=ikev2
@@ -122,31 +144,46 @@ conn home
 	rightsubnet=::/0
 	ike=aes128-sha256-modp2048!
 	esp=aes128-sha256!
-	auto=start
+	auto=$rwauto
 EOF
 
 # Start one side as strongswan-starter.service does (ExecStart=ipsec start
 # --nofork), in its own mount namespace with a private /run and this side's
 # configuration bound over /etc.  PRELOAD goes into the environment of the
 # whole service, as the project's systemd drop-in does, but not into strace.
+# With PREFIX (a private strongSwan build) its etc/ and run/ take the place
+# of /etc and /run.
 start_side() {
-	side=$1 ns=$2 preload=$3
+	side=$1 ns=$2 preload=$3 extra=$4 prefix=$5
 	d=$out/$side
-	set -- env
+	set --
 	[ -n "$preload" ] && set -- -E "LD_PRELOAD=$preload" \
 		-E DADSHIM_LOG_TARGET=stderr -E DADSHIM_LOG=2
+	for e in $extra; do set -- "$@" -E "$e"; done
+	# (strace -E VAR=VALUE: the service's environment; else a no-op env)
+	[ $# -gt 0 ] || set -- env
+	etc=/etc run=/run sbin=/usr/sbin
+	[ -n "$prefix" ] && etc=$prefix/etc run=$prefix/run sbin=$prefix/sbin
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	ip netns exec "$ns" unshare -m sh -c '
-		d=$1; shift
+		d=$1 etc=$2 run=$3 sbin=$4; shift 4
 		mount -t tmpfs ikerun /run
+		[ "$run" = /run ] || mount -t tmpfs ikerun "$run"
 		for f in ipsec.conf ipsec.secrets strongswan.conf; do
-			mount --bind "$d/$f" "/etc/$f"
+			mount --bind "$d/$f" "$etc/$f"
 		done
 		exec strace -f -qq -yy -xx -s 65535 -o "$d/strace.txt" \
 			-e trace=sendto,sendmsg,recvfrom,recvmsg -e signal=none \
-			"$@" /usr/sbin/ipsec start --nofork
-	' sh "$d" "$@" >"$d/service.out" 2>&1 &
+			"$@" "$sbin/ipsec" start --nofork
+	' sh "$d" "$etc" "$run" "$sbin" "$@" >"$d/service.out" 2>&1 &
 	echo $! >"$d/service.pid"
+}
+ipsec_of() { # side: the ipsec command of that side
+	if [ "$1" = rw ] && [ -n "$CLIENT_PREFIX" ]; then
+		echo "$CLIENT_PREFIX/sbin/ipsec"
+	else
+		echo ipsec
+	fi
 }
 
 # pid of the charon in namespace $1
@@ -176,7 +213,7 @@ in_ns() { # ns cmd... : run cmd in charon's mount+net namespaces
 
 stop_side() { # side ns
 	p=$(charon_pid "$2") || p=
-	in_ns "$2" ipsec stop >/dev/null 2>&1 || true
+	in_ns "$2" "$(ipsec_of "$1")" stop >/dev/null 2>&1 || true
 	wait_for 10 sh -c "! kill -0 $(cat "$out/$1/service.pid") 2>/dev/null" ||
 		log "$1 did not stop; killing"
 	for q in $(ip netns pids "$2"); do kill -9 "$q" 2>/dev/null || true; done
@@ -196,24 +233,49 @@ snapshot() { # tag: kernel state of both hosts, and charon's view of its SAs
 			echo "### ip xfrm policy"; ip -n "$ns" xfrm policy
 			# The byte and packet counters of the CHILD_SA as charon has
 			# them (with kernel-libipsec, the only ones there are).
-			echo "### ipsec statusall"; in_ns "$ns" ipsec statusall
+			echo "### ipsec statusall"; in_ns "$ns" "$(ipsec_of "$side")" statusall
 		} >"$out/$side/state-$1.txt" 2>&1
 	done
 }
 
 t0=$(cut -d' ' -f1 /proc/uptime)
 log "start gateway (preload: ${GW_PRELOAD:-none})"
-start_side gw "$gw" "$GW_PRELOAD"
+start_side gw "$gw" "$GW_PRELOAD" "" ""
 wait_for 20 grep -q "added configuration .rw." "$out/gw/charon.log" ||
 	log "gateway not ready"
 # The client's conn is auto=start: it connects as soon as it is up.
 log "start client (preload: ${CLIENT_PRELOAD:-none})"
-start_side rw "$rw" "$CLIENT_PRELOAD"
-if wait_for 40 grep -q 'CHILD_SA home{[0-9]*} established' "$out/rw/charon.log"; then
+start_side rw "$rw" "$CLIENT_PRELOAD" "$CLIENT_ENV" "$CLIENT_PREFIX"
+# The device the virtual IP goes to: the veth (kernel ESP), or with
+# kernel-libipsec its TUN device (it sets install_virtual_ip_on to it, over
+# any configured value).  TUN_DAD: that device is NOARP, where the kernel
+# runs no DAD; ARP on makes the kernel run DAD there, as on the veth.
+vipdev=$rwdev
+if [ "$BACKEND" = libipsec ]; then
+	wait_for 20 grep -q 'created TUN device' "$out/rw/charon.log" || log "no TUN device"
+	vipdev=$(sed -n 's/.*created TUN device: \([^ ]*\).*/\1/p' "$out/rw/charon.log" | head -n 1)
+fi
+if [ -n "$TUN_DAD" ]; then
+	ip -n "$rw" link set dev "$vipdev" arp on
+	ip netns exec "$rw" sysctl -q -w "net.ipv6.conf.$vipdev.accept_dad=1" \
+		"net.ipv6.conf.$vipdev.dad_transmits=1"
+	wait_for 20 in_ns "$rw" "$(ipsec_of rw)" statusall
+	log "client: DAD on for $vipdev; ipsec up home"
+	in_ns "$rw" "$(ipsec_of rw)" up home >"$out/rw/up.out" 2>&1 &
+fi
+{
+	echo "dev=$vipdev"
+	echo "accept_dad=$(ip netns exec "$rw" sysctl -n "net.ipv6.conf.$vipdev.accept_dad" 2>&1)"
+	ip -n "$rw" -d link show dev "$vipdev" | head -n 1
+} >"$out/vipdev"
+# (A client that meets the race without the shim fails the CHILD_SA with
+# kernel-libipsec, whose policy needs the route.)
+if wait_for 40 grep -q -E 'CHILD_SA home\{[0-9]*\} established|failed to establish CHILD_SA' "$out/rw/charon.log" &&
+	grep -q 'CHILD_SA home{[0-9]*} established' "$out/rw/charon.log"; then
 	log "CHILD_SA established"
 	echo established >"$out/child_sa"
 else
-	log "no CHILD_SA within 40 s"
+	log "no CHILD_SA: $(grep -m 1 'failed to establish CHILD_SA' "$out/rw/charon.log" || echo 'none within 40 s')"
 fi
 # Which processes of each service really loaded the preloaded library, and
 # where charon's stderr (the shim's log in these tests) goes.
@@ -223,6 +285,7 @@ record_procs() { # side ns preload
 		case $c in charon | starter | ipsec) ;; *) continue ;; esac
 		{
 			echo "process $c $p"
+			echo "exe: $(readlink "/proc/$p/exe")"
 			echo "maps: $(grep -c -F "${3:-/nonexistent}" "/proc/$p/maps" || true)"
 			tr '\0' '\n' <"/proc/$p/environ" | grep -E '^(LD_PRELOAD|DADSHIM_)' || true
 			echo "stderr: $(readlink "/proc/$p/fd/2")"
@@ -235,6 +298,17 @@ record_procs gw "$gw" "$GW_PRELOAD"
 wait_for 10 grep -q updown_done "$out/rw/updown.log" || true
 sleep 1
 snapshot before-ping
+# dadshim-doctor's view of the client charon, from its namespaces (judged
+# by run.sh); charon's log and its service output (the shim's log) given.
+if p=$(charon_pid "$rw"); then
+	dpath=$PATH
+	[ -n "$CLIENT_PREFIX" ] && dpath=$CLIENT_PREFIX/sbin:$PATH
+	drc=0
+	in_ns "$rw" env PATH="$dpath" sh "$here/../../scripts/dadshim-doctor" --json --pid "$p" \
+		--log "$out/rw/charon.log" --log "$out/rw/service.out" \
+		>"$out/rw/doctor.json" 2>"$out/rw/doctor.err" || drc=$?
+	echo "$drc" >"$out/rw/doctor.rc"
+fi
 vip=$(ip -n "$rw" -6 -o addr show | sed -n 's|.* inet6 \(2001:db8:ffff::[0-9a-f]*\)/128 .*|\1|p' | head -n 1)
 echo "$vip" >"$out/vip"
 if [ -n "$vip" ]; then
@@ -244,7 +318,7 @@ if [ -n "$vip" ]; then
 	echo "rc=$rc" >>"$out/ping.txt"
 fi
 snapshot after-ping
-in_ns "$rw" ipsec statusall >"$out/rw/statusall.txt" 2>&1 || true
+in_ns "$rw" "$(ipsec_of rw)" statusall >"$out/rw/statusall.txt" 2>&1 || true
 in_ns "$gw" ipsec statusall >"$out/gw/statusall.txt" 2>&1 || true
 # Client first, then the gateway: keeps the shutdown traffic in one order.
 stop_side rw "$rw"
