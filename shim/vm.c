@@ -33,15 +33,17 @@ static void vm_forked(void)
 
 void vm_init(void)
 {
-	void *p = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* getpagesize(), not sysconf(): Debian's libc6 symbols file dates
+	 * sysconf to 2.34, which would make the package depend on it. */
+	size_t page = (size_t)getpagesize();
+	void *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	forked = getpid();
 	__register_atfork(NULL, NULL, vm_forked, __dso_handle);
 	if (p == MAP_FAILED)
 		return;
-	if (madvise(p, (size_t)sysconf(_SC_PAGESIZE), MADV_WIPEONFORK) < 0) {
-		(void)munmap(p, (size_t)sysconf(_SC_PAGESIZE));
+	if (madvise(p, page, MADV_WIPEONFORK) < 0) {
+		(void)munmap(p, page);
 		return;
 	}
 	wiped = p;
