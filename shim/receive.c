@@ -78,7 +78,8 @@ static int head_entry(int fd, struct reply_head *rh, struct held_req **h)
 }
 
 /* Whether the reader may block: not MSG_DONTWAIT, not an O_NONBLOCK
- * socket (asked only here, on the slow path). */
+ * socket (a system call: asked only where a refusal could be waited on,
+ * or is logged). */
 static int reader_blocks(int fd, const struct rxcall *c)
 {
 	int fl;
@@ -226,17 +227,17 @@ static void log_no_retry(const struct held_req *h, int blocks)
  * (@cs): the data is there, so MSG_DONTWAIT only makes sure it cannot
  * block.  @h is the held entry it answers, if any.  Returns the call's
  * result, or -2 (errno EAGAIN) when a reader outside the shim took the
- * datagram first and the caller may block: look again.  Releases the
- * lock. */
+ * datagram first and the caller did not ask MSG_DONTWAIT: look again (on
+ * an O_NONBLOCK socket the look says EAGAIN).  Releases the lock. */
 static ssize_t deliver(int fd, const struct rxcall *c, struct held_req *h,
-		       const struct reply_head *rh, int blocks, int cs)
+		       const struct reply_head *rh, int nowait, int cs)
 {
 	int peeking = c->how != RX_READ && (c->flags & MSG_PEEK);
 	ssize_t ret = rx_real(fd, c, MSG_DONTWAIT);
 	int e = errno, retried = 0;
 	struct held_req copy;
 
-	if (ret < 0 && (e == EAGAIN || e == EWOULDBLOCK) && blocks) {
+	if (ret < 0 && (e == EAGAIN || e == EWOULDBLOCK) && !nowait) {
 		state_unlock(cs);
 		return -2;
 	}
@@ -250,21 +251,22 @@ static ssize_t deliver(int fd, const struct rxcall *c, struct held_req *h,
 		log_retry(&copy, rh->error);
 	else if (ret >= 0 && h && !peeking && rh->error == -EINVAL &&
 		 rh->orig_type == RTM_NEWROUTE)
-		log_no_retry(&copy, blocks);
+		log_no_retry(&copy, reader_blocks(fd, c));
 	errno = e;
 	return ret;
 }
 
-/* Nothing could be peeked (errno @e): for a reader that blocks, block as
- * its own call would, taking nothing (returns 1: look again).  Else
+/* Nothing could be peeked (errno @e): unless the caller asked
+ * MSG_DONTWAIT, block as its own call would (on an O_NONBLOCK socket: at
+ * once EAGAIN), taking nothing (returns 1: look again).  Else
  * returns -1 with errno as the caller's call would have it, or 0 when the
  * descriptor was closed behind the shim's back (forgotten: the caller's
  * call decides). */
-static int rx_empty(int fd, int blocks, int e)
+static int rx_empty(int fd, int nowait, int e)
 {
 	struct reply_head rh;
 
-	if ((e == EAGAIN || e == EWOULDBLOCK) && blocks) {
+	if ((e == EAGAIN || e == EWOULDBLOCK) && !nowait) {
 		if (peek_head(fd, 1, &rh) >= 0)
 			return 1;
 		e = errno;
@@ -290,7 +292,7 @@ static unsigned wait_bound(int fd)
 
 ssize_t rx_held(int fd, const struct rxcall *c)
 {
-	int saved = errno, blocks = reader_blocks(fd, c);
+	int saved = errno, nowait = c->how != RX_READ && (c->flags & MSG_DONTWAIT);
 
 	for (;;) {
 		struct reply_head rh;
@@ -308,7 +310,7 @@ ssize_t rx_held(int fd, const struct rxcall *c)
 			int r = errno;
 
 			state_unlock(cs);
-			r = rx_empty(fd, blocks, r);
+			r = rx_empty(fd, nowait, r);
 			if (r > 0)
 				continue;
 			if (r < 0)
@@ -317,7 +319,7 @@ ssize_t rx_held(int fd, const struct rxcall *c)
 			return rx_real(fd, c, 0);
 		}
 		if (h && rh.error == -EINVAL && rh.orig_type == RTM_NEWROUTE &&
-		    held_retryable(h) && blocks && settings.wait_ms) {
+		    held_retryable(h) && settings.wait_ms && reader_blocks(fd, c)) {
 			struct retry_req req = h->req;
 			uintptr_t ref = held_wait(h);
 
@@ -325,7 +327,7 @@ ssize_t rx_held(int fd, const struct rxcall *c)
 			wait_and_resend(fd, ref, req, wait_bound(fd));
 			continue;
 		}
-		ret = deliver(fd, c, h, &rh, blocks, cs);
+		ret = deliver(fd, c, h, &rh, nowait, cs);
 		if (ret == -2)
 			continue;
 		if (ret >= 0)
