@@ -58,7 +58,7 @@ static int watch_ours(const struct watch *w)
 
 /* Closes the watch's socket, if it is still the shim's, and unmarks the
  * number in the same locked step, so that a close() of the program never
- * meets a number the shim has given back (fd_close_private()). */
+ * meets a number the shim has given back (shim_own() in interpose.c). */
 static void watch_close(struct watch *w)
 {
 	int cs;
@@ -90,7 +90,7 @@ static int open_watch(struct watch *w)
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
 				  .nl_groups = 1u << (RTNLGRP_IPV6_IFADDR - 1) };
 	struct stat low;
-	int cs, fd;
+	int cs, fd, checked;
 
 	w->fd = -1;
 	fd_move_begin();	/* no close_range() of the program meanwhile */
@@ -105,14 +105,16 @@ static int open_watch(struct watch *w)
 	state_lock(&cs);
 	w->fd = fcntl(fd, F_DUPFD_CLOEXEC, fd_private_min());
 	w->err = errno;
-	if (w->fd >= 0 && (compat_fstat(w->fd, &w->st) < 0 || w->st.st_ino != low.st_ino)) {
-		/* The low number was closed and reused meanwhile: that
-		 * file is the program's, the copy made of it is not. */
+	checked = w->fd >= 0 && compat_fstat(w->fd, &w->st) == 0;
+	if (!checked || w->st.st_ino == low.st_ino)
+		(void)real.close(fd);	/* the socket made above: off its low number */
+	if (w->fd >= 0 && (!checked || w->st.st_ino != low.st_ino)) {
+		/* The low number was closed (a plain close() of the program)
+		 * and reused meanwhile: that file is the program's, the copy
+		 * made of it is not.  Or the copy cannot be checked. */
 		(void)real.close(w->fd);
 		w->fd = -1;
 		w->err = EBADF;
-	} else {
-		(void)real.close(fd);
 	}
 	if (w->fd >= 0)
 		fd_kind_set(w->fd, FD_SHIM);
