@@ -50,24 +50,24 @@ if [ $((0x$capeff >> 12 & 1)) != 1 ]; then
 	fail ike "needs CAP_NET_ADMIN, effective set is $capeff"
 	exit 1
 fi
+# in_words WORD LIST: WORD is one of the words of LIST
+in_words() { case " $2 " in *" $1 "*) return 0 ;; esac; return 1; }
+# words_of VAR VALUE ALLOWED WHAT: every word of VALUE (the setting VAR) is
+# one of ALLOWED, else the suite stops with one failure naming it
+words_of() {
+	for _w in $2; do
+		in_words "$_w" "$3" || {
+			fail ike "$1='$2': '$_w' is not $4; use $(echo "$3" | sed 's/ / and\/or /g')"
+			exit 1
+		}
+	done
+}
 backends=${DADSHIM_IKE_BACKENDS:-libipsec uml}
-for b in $backends; do
-	case $b in libipsec | uml) ;; *)
-		fail ike "DADSHIM_IKE_BACKENDS='$backends': '$b' is not a backend; use libipsec and/or uml"
-		exit 1
-		;;
-	esac
-done
-want() { case " $backends " in *" $1 "*) return 0 ;; esac; return 1; }
+words_of DADSHIM_IKE_BACKENDS "$backends" "libipsec uml" "a backend"
+want() { in_words "$1" "$backends"; }
 groups=${DADSHIM_IKE_SCENARIOS:-classic nodad}
-for g in $groups; do
-	case $g in classic | nodad) ;; *)
-		fail ike "DADSHIM_IKE_SCENARIOS='$groups': '$g' is not a group; use classic and/or nodad"
-		exit 1
-		;;
-	esac
-done
-want_group() { case " $groups " in *" $1 "*) return 0 ;; esac; return 1; }
+words_of DADSHIM_IKE_SCENARIOS "$groups" "classic nodad" "a group"
+want_group() { in_words "$1" "$groups"; }
 # Every file a test uses, with the Debian package it comes from.
 missing=
 need() { # FILE PACKAGE
