@@ -751,6 +751,32 @@ static int wait_begun_at(int fd, struct waiter *w, unsigned spin_us)
  * the shim moves its wait's descriptor. */
 #define CR_ROUNDS 4
 
+/* Starts round @k of a wait mode: a fresh tentative address (@k + 1) on
+ * @s, and a waiter thread that sends a route from it (to fd00:...:@dst::)
+ * and reads the answer; @base gets the descriptors before the thread. */
+static void round_start(int s, unsigned k, unsigned dst, struct waiter *w, pthread_t *t,
+			struct fdset *base)
+{
+	struct in6_addr a = add_addr(s, k + 1);
+
+	memset(w, 0, sizeof(*w));
+	w->s = s;
+	route(&w->m, RTM_NEWROUTE, &a, dst, 0);
+	fds_now(base);
+	waiter_start(t, w);
+}
+
+/* Ends round @k: joins its waiter and appends its answer to @answers. */
+static void round_end(pthread_t t, const struct waiter *w, unsigned k, char *answers,
+		      size_t size)
+{
+	size_t used;
+
+	pthread_join(t, NULL);
+	used = strlen(answers);
+	snprintf(answers + used, size - used, "%s%d", k ? "," : "", w->answer);
+}
+
 static int mode_closerange_wait(void)
 {
 	int s = nl_sock(), k, begun = 0, lost = 0, files[6] = { -1, -1, -1, -1, -1, -1 };
@@ -760,14 +786,8 @@ static int mode_closerange_wait(void)
 		struct fdset base;
 		struct waiter w;
 		pthread_t t;
-		struct in6_addr a = add_addr(s, (unsigned)k + 1);
-		size_t used = strlen(answers);
 
-		memset(&w, 0, sizeof(w));
-		w.s = s;
-		route(&w.m, RTM_NEWROUTE, &a, 0x60 + (unsigned)k, 0);
-		fds_now(&base);
-		waiter_start(&t, &w);
+		round_start(s, (unsigned)k, 0x60 + (unsigned)k, &w, &t, &base);
 		begun += wait_begun_at(lowest_free(&base), &w, 4u << (3 * k));
 		/* Everything above the program's socket (the files of the
 		 * round before too), then new files there. */
@@ -776,9 +796,8 @@ static int mode_closerange_wait(void)
 		else if (close_range((unsigned)s + 1, ~0U, 0) < 0)
 			die("corners: close_range");
 		open_files(files, 6);
-		pthread_join(t, NULL);
+		round_end(t, &w, (unsigned)k, answers, sizeof(answers));
 		lost += closed_of(files, 6);
-		snprintf(answers + used, sizeof(answers) - used, "%s%d", k ? "," : "", w.answer);
 	}
 	printf("corners: mode=closerange-wait wait_seen=%d lost=%d answers=%s\n", begun, lost,
 	       answers);
@@ -833,22 +852,15 @@ static int mode_forkwait(void)
 		struct fdset base;
 		struct waiter w;
 		pthread_t t;
-		struct in6_addr a = add_addr(s, (unsigned)k + 1);
-		size_t used = strlen(answers);
 
-		memset(&w, 0, sizeof(w));
-		w.s = s;
-		route(&w.m, RTM_NEWROUTE, &a, 0x70 + (unsigned)k, 0);
-		fds_now(&base);
-		waiter_start(&t, &w);
+		round_start(s, (unsigned)k, 0x70 + (unsigned)k, &w, &t, &base);
 		/* Round 0 forks during the wait, the others as it begins. */
 		if (k == 0)
 			begun += wait_begun(&base, &w);
 		else
 			begun += wait_begun_at(lowest_free(&base), &w, 4u << (3 * (k - 1)));
 		extra += fork_extra(&base);
-		pthread_join(t, NULL);
-		snprintf(answers + used, sizeof(answers) - used, "%s%d", k ? "," : "", w.answer);
+		round_end(t, &w, (unsigned)k, answers, sizeof(answers));
 	}
 	printf("corners: mode=forkwait wait_seen=%d child_extra=%d answers=%s\n", begun, extra,
 	       answers);
