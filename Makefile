@@ -25,10 +25,9 @@ MANDIR    ?= $(PREFIX)/share/man
 DESTDIR   ?=
 INSTALL   ?= install
 
-SHIM_SRCS := shim/interpose.c shim/send.c shim/receive.c shim/fdstate.c shim/nlwalk.c \
-             shim/real.c shim/vm.c shim/rewrite.c shim/inspect.c shim/dadwait.c \
-             shim/settings.c shim/log.c shim/dumpfeed.c
-CORE_SRCS := shim/nlwalk.c shim/rewrite.c shim/inspect.c shim/settings.c shim/dumpfeed.c
+SHIM_SRCS := shim/interpose.c shim/send.c shim/fds.c shim/dadwait.c shim/real.c \
+             shim/log.c shim/nlwalk.c shim/rewrite.c shim/inspect.c shim/settings.c
+CORE_SRCS := shim/nlwalk.c shim/rewrite.c shim/inspect.c shim/settings.c
 SHIM_HDRS := $(wildcard shim/*.h)
 LIB       := shim/libdadshim.so
 

@@ -1,38 +1,35 @@
 /* dadwait.h - waiting, event-driven and bounded, until DAD of an address
- * is over.  The only place that opens a socket of the shim's own. */
+ * is over.  The only place that opens a netlink socket of the shim's own. */
 #ifndef DADSHIM_DADWAIT_H
 #define DADSHIM_DADWAIT_H
 
-#include <stddef.h>
-#include <stdint.h>
 #include <netinet/in.h>
 
-#include "inspect.h"
-
-enum dad_wait_result {
-	DADW_USABLE,		/* DAD ended (maybe before the first look): the
-				 * address can be a source now */
-	DADW_NOT_TENTATIVE,	/* no such address: EINVAL had another cause */
-	DADW_FAILED,		/* DAD failed (dadfailed) */
-	DADW_GONE,		/* the address (or its interface) went away */
-	DADW_TIMEOUT,		/* the bound ran out */
-	DADW_ERROR,		/* the shim could not watch (no socket, ...) */
+/* How a look at (and maybe a wait for) an address ended. */
+enum wait_end {
+	WAIT_USABLE,	/* usable at the first look: no wait */
+	WAIT_DAD_ENDED,	/* was tentative; DAD ended within the bound */
+	WAIT_ABSENT,	/* no such address: the kernel will judge the route */
+	WAIT_FAILED,	/* dadfailed (at the first look or later) */
+	WAIT_GONE,	/* was tentative, then deleted */
+	WAIT_TIMEOUT,	/* still tentative when the bound ran out */
+	WAIT_OTHER_NETNS, /* the program's socket is in another namespace */
+	WAIT_ERROR,	/* the shim could not look (no socket, no memory...) */
 };
 
-/* Waits at most @bound_ms for @addr to leave the tentative state, on a
- * NETLINK_ROUTE socket of its own subscribed to IPv6 address events (a
- * dump after subscribing, then poll()).  Returns how the wait ended
- * (DADW_ERROR: no memory, no socket, or it stopped being the shim's; the
- * error number in *@err); stores the time waited in *@waited_ms.
- * Blocks; may change errno.  Must be called without the lock (takes it
- * briefly to mark and to close its socket).  A cancellation point: a
- * cancelled thread leaves nothing behind (socket closed, buffer freed).
- * Signals do not end the wait. */
-enum dad_wait_result dad_wait(const struct in6_addr *addr, unsigned bound_ms,
-			      unsigned *waited_ms, int *err);
+/* Looks at @addr in the network namespace of the calling thread and, if
+ * it is tentative there, waits until DAD is over, at most @bound_ms (> 0;
+ * the dump that answers the first look comes within the send that asks
+ * for it).  @prog_fd is the program's socket: when the kernel can
+ * tell (SO_NETNS_COOKIE, Linux 5.14) that it lives in another namespace,
+ * the wait is not made.  Returns how it ended; for WAIT_ERROR, the error
+ * number in *@err.  Stores the time waited in *@waited_ms.  Blocks; may
+ * change errno.  Takes no lock.  A cancellation point (poll()): a
+ * cancelled thread leaves nothing behind.  Signals do not end the wait. */
+enum wait_end dad_wait(int prog_fd, const struct in6_addr *addr, unsigned bound_ms,
+		       unsigned *waited_ms, int *err);
 
-/* For the log: "<text> N ms", e.g. "DAD ended after", "no DAD end within".
- * Returns a static string.  Pure. */
-const char *dad_wait_text(enum dad_wait_result r);
+/* For the log, e.g. "DAD ended after".  A static string.  Pure. */
+const char *wait_end_text(enum wait_end r);
 
 #endif

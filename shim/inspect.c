@@ -1,5 +1,4 @@
 /* inspect.c - read-only views of netlink bytes (pure). */
-#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/if_addr.h>
@@ -15,20 +14,19 @@ static int is_len(const struct nlattr *attr, size_t len)
 }
 
 struct route_ctx {
-	struct retry_req *reqs;
+	struct in6_addr *srcs;
 	size_t max;
 	int n;
 };
 
 static int route_one(const struct nlmsghdr *nlh, size_t off, void *data)
 {
-	const uint16_t want = NLM_F_REQUEST | NLM_F_ACK;
 	struct route_ctx *c = data;
 	const struct rtmsg *rtm;
 	const struct nlattr *tb[RTA_MAX + 1];
-	struct retry_req *r;
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE || (nlh->nlmsg_flags & want) != want)
+	(void)off;
+	if (nlh->nlmsg_type != RTM_NEWROUTE || !(nlh->nlmsg_flags & NLM_F_REQUEST))
 		return 0;
 	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(*rtm))
 		return 0;
@@ -36,70 +34,24 @@ static int route_one(const struct nlmsghdr *nlh, size_t off, void *data)
 	if (rtm->rtm_family != AF_INET6)
 		return 0;
 	nl_attr_table(nlh, sizeof(*rtm), tb, RTA_MAX);
+	/* The kernel reads RTA_PREFSRC as 16 bytes (nla_memcpy); any other
+	 * length is refused or judged without us. */
 	if (!is_len(tb[RTA_PREFSRC], sizeof(struct in6_addr)))
 		return 0;
-	if ((size_t)c->n < c->max) {
-		r = &c->reqs[c->n];
-		memset(r, 0, sizeof(*r));
-		r->off = off;
-		r->len = nlh->nlmsg_len;
-		r->seq = nlh->nlmsg_seq;
-		r->table = is_len(tb[RTA_TABLE], 4) ? mnl_attr_get_u32(tb[RTA_TABLE])
-						    : rtm->rtm_table;
-		r->oif = is_len(tb[RTA_OIF], 4) ? mnl_attr_get_u32(tb[RTA_OIF]) : 0;
-		memcpy(&r->prefsrc, mnl_attr_get_payload(tb[RTA_PREFSRC]), sizeof(r->prefsrc));
-		if (is_len(tb[RTA_DST], sizeof(r->dst)))
-			memcpy(&r->dst, mnl_attr_get_payload(tb[RTA_DST]), sizeof(r->dst));
-		r->dst_len = rtm->rtm_dst_len;
-	}
+	if ((size_t)c->n < c->max)
+		memcpy(&c->srcs[c->n], mnl_attr_get_payload(tb[RTA_PREFSRC]),
+		       sizeof(struct in6_addr));
 	c->n++;
 	return 0;
 }
 
-int retry_scan(const void *buf, size_t len, struct retry_req *reqs, size_t max)
+int route_scan(const void *buf, size_t len, struct in6_addr *srcs, size_t max)
 {
-	struct route_ctx c = { reqs, max, 0 };
+	struct route_ctx c = { srcs, max, 0 };
 
 	if (nlwalk(buf, len, route_one, &c) < 0)
 		return -1;
 	return c.n;
-}
-
-int reply_head_parse(const void *buf, size_t have, size_t total,
-		     struct reply_head *rh)
-{
-	const struct nlmsghdr *nlh = buf;
-	const struct nlmsgerr *err;
-
-	if (have < REPLY_HEAD_LEN || have > total)
-		return 0;
-	if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_len < REPLY_HEAD_LEN ||
-	    nlh->nlmsg_len > total)
-		return 0;
-	/* One message per datagram: the kernel acks each request in an skb
-	 * of its own, so anything else is not an ack we could replace. */
-	if (NLMSG_ALIGN(nlh->nlmsg_len) != NLMSG_ALIGN(total))
-		return 0;
-	err = mnl_nlmsg_get_payload(nlh);
-	if (err->msg.nlmsg_seq != nlh->nlmsg_seq)
-		return 0;
-	rh->seq = nlh->nlmsg_seq;
-	rh->error = err->error;
-	rh->orig_type = err->msg.nlmsg_type;
-	rh->orig_len = err->msg.nlmsg_len;
-	rh->orig_flags = err->msg.nlmsg_flags;
-	rh->orig_pid = err->msg.nlmsg_pid;
-	return 1;
-}
-
-int reply_answers(const struct reply_head *rh, const void *req)
-{
-	struct nlmsghdr h;
-
-	memcpy(&h, req, sizeof(h));	/* a caller's copy need not be aligned */
-	return h.nlmsg_len == rh->orig_len && h.nlmsg_type == rh->orig_type &&
-	       h.nlmsg_flags == rh->orig_flags && h.nlmsg_seq == rh->seq &&
-	       h.nlmsg_pid == rh->orig_pid;
 }
 
 struct addr_ctx {
@@ -193,4 +145,42 @@ void dad_track_feed(struct dad_track *t, const struct addr_event *ev)
 		t->state = DAD_TENTATIVE;
 		t->ifindex = ev->ifindex;
 	}
+}
+
+struct feed_ctx {
+	uint32_t seq;
+	const struct in6_addr *want;
+	struct dad_track *t;
+	int end;
+};
+
+static int feed_one(const struct nlmsghdr *nlh, size_t off, void *data)
+{
+	struct feed_ctx *c = data;
+	struct addr_event ev[4];
+	int i, k, end = 0;
+
+	(void)off;
+	/* Dump parts carry NLM_F_MULTI and the dump's seq, notifications
+	 * neither: a part, end or error of another dump is not this one's. */
+	if (nlh->nlmsg_seq != c->seq &&
+	    ((nlh->nlmsg_flags & NLM_F_MULTI) || nlh->nlmsg_type == NLMSG_DONE ||
+	     nlh->nlmsg_type == NLMSG_ERROR))
+		return 0;
+	k = addr_events(nlh, nlh->nlmsg_len, c->want, ev, 4, &end);
+	for (i = 0; i < k && i < 4; i++)
+		dad_track_feed(c->t, &ev[i]);
+	if (end && !c->end)
+		c->end = end;
+	return 0;
+}
+
+int dump_feed(const void *buf, size_t len, uint32_t seq,
+	      const struct in6_addr *want, struct dad_track *t)
+{
+	struct feed_ctx c = { seq, want, t, 0 };
+
+	if (nlwalk(buf, len, feed_one, &c) < 0)
+		return -1;
+	return c.end;
 }

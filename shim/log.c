@@ -2,9 +2,10 @@
  *
  * openlog() would replace charon's syslog ident process-wide, so syslog
  * lines are written to /dev/log directly, in the RFC 3164 form glibc's
- * syslog() uses, with ident "dadshim" and facility daemon. */
+ * syslog() uses, with ident "dadshim" and facility daemon, through a
+ * socket of the shim's own (shim_fd_open(): never a number the program
+ * could be using, never closed under a sweep of the program's). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "fds.h"
 #include "log.h"
 #include "real.h"
 
@@ -52,13 +54,14 @@ static void to_syslog(int lvl, const char *line, size_t len)
 		return;
 	if ((size_t)n >= sizeof(buf))
 		n = sizeof(buf) - 1;
-	fd = real.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = shim_fd_open(AF_UNIX, SOCK_DGRAM, 0);
 	if (fd < 0)
 		return;
 	/* MSG_DONTWAIT: a stalled log daemon must not stall charon. */
-	if (connect(fd, (const struct sockaddr *)&dev_log, sizeof(dev_log)) == 0)
-		(void)real.send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
-	real.close(fd);
+	if (shim_fd_check(fd) == 0)
+		(void)real.sendto(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL,
+				  (const struct sockaddr *)&dev_log, sizeof(dev_log));
+	shim_fd_close(fd);
 }
 
 /* "dadshim[PID]: PROG: message\n" into @line; returns its length. */

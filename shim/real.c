@@ -1,27 +1,23 @@
-/* real.c - the real libc functions behind the wrappers, and copies of the
- * caller's memory that the kernel judges.
+/* real.c - the real libc functions behind the wrappers.
  *
  * A symbol that dlsym(RTLD_NEXT) does not find is replaced by the system
- * call it stands for, so that no wrapper ever calls NULL. */
+ * call it stands for, so that no wrapper ever calls NULL.  Unlike libc's
+ * functions the stand-ins are no cancellation points; they only run in a
+ * process whose libc lacks the symbol. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 
 #include "compat.h"
 #include "log.h"
 #include "real.h"
 
 struct real_fns real;
-
-/* ---- fallbacks: the system call behind each function ----
- * Unlike libc's functions these are no cancellation points; they only run
- * in a process whose libc lacks the symbol. */
 
 static int fb_socket(int domain, int type, int protocol)
 {
@@ -45,14 +41,10 @@ static int fb_dup3(int old, int new, int flags)
 
 static int fb_dup2(int old, int new)
 {
-#ifdef SYS_dup2
-	return (int)syscall(SYS_dup2, old, new);
-#else
 	/* dup3() refuses old == new, where dup2() checks and returns it. */
 	if (old == new)
 		return fcntl(old, F_GETFD) < 0 ? -1 : new;
 	return fb_dup3(old, new, 0);
-#endif
 }
 
 static int fb_close_range(unsigned first, unsigned last, int flags)
@@ -69,8 +61,7 @@ static int fb_close_range(unsigned first, unsigned last, int flags)
 }
 
 /* closefrom() without libc's: close_range(), else every number below the
- * descriptor limit (only a libc older than 2.34, which has neither, on a
- * kernel older than 5.9 gets here). */
+ * descriptor limit (a libc older than 2.34 on a kernel older than 5.9). */
 static void fb_closefrom(int lowfd)
 {
 	unsigned low = lowfd < 0 ? 0 : (unsigned)lowfd;
@@ -111,61 +102,18 @@ static ssize_t fb_write(int fd, const void *buf, size_t len)
 	return syscall(SYS_write, fd, buf, len);
 }
 
-static ssize_t fb_recvfrom(int fd, void *buf, size_t len, int flags,
-			   struct sockaddr *from, socklen_t *fromlen)
+static ssize_t fb_writev(int fd, const struct iovec *iov, int n)
 {
-	return syscall(SYS_recvfrom, fd, buf, len, flags, from, fromlen);
+	return syscall(SYS_writev, fd, iov, n);
 }
 
-static ssize_t fb_recv(int fd, void *buf, size_t len, int flags)
-{
-	return fb_recvfrom(fd, buf, len, flags, NULL, NULL);
-}
-
-static ssize_t fb_recvmsg(int fd, struct msghdr *msg, int flags)
-{
-	return syscall(SYS_recvmsg, fd, msg, flags);
-}
-
-static int fb_recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags,
-		       struct timespec *timeout)
-{
-	return (int)syscall(SYS_recvmmsg, fd, vec, vlen, flags, timeout);
-}
-
-static ssize_t fb_read(int fd, void *buf, size_t len)
-{
-	return syscall(SYS_read, fd, buf, len);
-}
-
-/* The _FORTIFY_SOURCE forms would abort on len > buflen; without libc's
- * __chk_fail() at hand, the kernel is never let past the buffer. */
-static ssize_t fb_recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
-{
-	return fb_recv(fd, buf, len < buflen ? len : buflen, flags);
-}
-
-static ssize_t fb_recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
-			       int flags, struct sockaddr *from, socklen_t *fromlen)
-{
-	return fb_recvfrom(fd, buf, len < buflen ? len : buflen, flags, from, fromlen);
-}
-
-static ssize_t fb_read_chk(int fd, void *buf, size_t len, size_t buflen)
-{
-	return fb_read(fd, buf, len < buflen ? len : buflen);
-}
-
-/* ---- resolving ---- */
-
-/* Symbols not found, for real_report(): close_range and closefrom are
- * expected to be missing before glibc 2.34 and are not reported. */
-static const char *missing[24];
+/* Symbols not found, for real_report(). */
+static const char *missing[16];
 static unsigned nmissing;
 
 #ifdef DADSHIM_TEST_HIDE
 /* Test builds only: DADSHIM_TEST_HIDE=name,name... (or "all") makes those
- * symbols look missing, to exercise the fallbacks. */
+ * symbols look missing, to exercise the stand-ins. */
 static int hidden(const char *name)
 {
 	const char *list = getenv("DADSHIM_TEST_HIDE");
@@ -189,16 +137,16 @@ static int hidden(const char *name)
 
 /* dlsym() returns void *; POSIX guarantees it converts to a function
  * pointer, which ISO C does not say: copy the representation. */
-#define RESOLVE(field, name, report)                                  \
-	do {                                                          \
-		void *p_ = hidden(name) ? NULL : dlsym(RTLD_NEXT, name); \
-		if (p_) {                                             \
-			memcpy(&real.field, &p_, sizeof(p_));         \
-		} else {                                              \
-			real.field = fb_##field;                      \
-			if ((report) && nmissing < 24)                  \
-				missing[nmissing++] = name;           \
-		}                                                     \
+#define RESOLVE(field, name, report)                                      \
+	do {                                                              \
+		void *p_ = hidden(name) ? NULL : dlsym(RTLD_NEXT, name);  \
+		if (p_) {                                                 \
+			memcpy(&real.field, &p_, sizeof(p_));             \
+		} else {                                                  \
+			real.field = fb_##field;                          \
+			if ((report) && nmissing < 16)                    \
+				missing[nmissing++] = name;               \
+		}                                                         \
 	} while (0)
 
 void real_resolve(void)
@@ -215,14 +163,7 @@ void real_resolve(void)
 	RESOLVE(sendmsg, "sendmsg", 1);
 	RESOLVE(sendmmsg, "sendmmsg", 1);
 	RESOLVE(write, "write", 1);
-	RESOLVE(recv, "recv", 1);
-	RESOLVE(recvfrom, "recvfrom", 1);
-	RESOLVE(recvmsg, "recvmsg", 1);
-	RESOLVE(recvmmsg, "recvmmsg", 1);
-	RESOLVE(read, "read", 1);
-	RESOLVE(recv_chk, "__recv_chk", 1);
-	RESOLVE(recvfrom_chk, "__recvfrom_chk", 1);
-	RESOLVE(read_chk, "__read_chk", 1);
+	RESOLVE(writev, "writev", 1);
 }
 
 void real_report(void)

@@ -1,12 +1,12 @@
 /* real.h - the libc functions dadshim wraps, resolved once with
- * dlsym(RTLD_NEXT) so that the shim itself always calls the real ones. */
+ * dlsym(RTLD_NEXT) under pthread_once, so that the shim itself always
+ * calls the real ones. */
 #ifndef DADSHIM_REAL_H
 #define DADSHIM_REAL_H
 
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <time.h>
 
 struct real_fns {
 	int (*socket)(int, int, int);
@@ -16,32 +16,21 @@ struct real_fns {
 	int (*dup3)(int, int, int);
 	int (*close_range)(unsigned, unsigned, int);	/* glibc >= 2.34 */
 	void (*closefrom)(int);				/* glibc >= 2.34 */
-	/* Every field is set once real_resolve() has run: to libc's
-	 * function, or to a stand-in that makes the system call. */
 	ssize_t (*send)(int, const void *, size_t, int);
 	ssize_t (*sendto)(int, const void *, size_t, int,
 			  const struct sockaddr *, socklen_t);
 	ssize_t (*sendmsg)(int, const struct msghdr *, int);
 	int (*sendmmsg)(int, struct mmsghdr *, unsigned, int);
 	ssize_t (*write)(int, const void *, size_t);
-	ssize_t (*recv)(int, void *, size_t, int);
-	ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *,
-			    socklen_t *);
-	ssize_t (*recvmsg)(int, struct msghdr *, int);
-	int (*recvmmsg)(int, struct mmsghdr *, unsigned, int, struct timespec *);
-	ssize_t (*read)(int, void *, size_t);
-	ssize_t (*recv_chk)(int, void *, size_t, size_t, int);
-	ssize_t (*recvfrom_chk)(int, void *, size_t, size_t, int,
-				struct sockaddr *, socklen_t *);
-	ssize_t (*read_chk)(int, void *, size_t, size_t);
+	ssize_t (*writev)(int, const struct iovec *, int);
 };
 
+/* Every field is set once real_resolve() has run: to libc's function, or
+ * to a stand-in that makes the system call (never NULL). */
 extern struct real_fns real;
 
-/* Resolves the real functions (called once, from start-up under
- * pthread_once).  A symbol libc
- * lacks gets a stand-in making the system call; never NULL.  Does not log
- * (the log is not set up yet).  No lock. */
+/* Resolves the real functions, once, from start-up.  Does not log (the
+ * log is not set up yet).  No lock. */
 void real_resolve(void);
 
 /* Logs, once, each symbol real_resolve() did not find (except close_range

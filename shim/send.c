@@ -1,377 +1,265 @@
-/* send.c - the outgoing path of NETLINK_ROUTE sockets: IFA_F_NODAD on
- * IPv6 RTM_NEWADDR (on a private copy) and route requests held for a
- * possible retry.  Anything else is sent exactly as the caller gave it. */
+/* send.c - the outgoing path of NETLINK_ROUTE sockets: IFA_F_NODAD on IPv6
+ * RTM_NEWADDR (in the shim's copy), and a source route held back in the
+ * sending thread while its source is tentative.  Anything else is sent
+ * exactly as the caller gave it.
+ *
+ * The caller's memory is read directly, as socket_wrapper and libfaketime
+ * do: a pointer the kernel would refuse with EFAULT faults here instead
+ * (README, Limits).  NULL pointers are left to the kernel. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <pthread.h>
-#include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
-#include <sys/uio.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <linux/netlink.h>
 
 #include "compat.h"
-#include "fdstate.h"
+#include "dadwait.h"
+#include "fds.h"
 #include "inspect.h"
 #include "log.h"
 #include "real.h"
 #include "rewrite.h"
 #include "send.h"
 #include "settings.h"
-#include "vm.h"
 
-#define SITES 8		/* messages of one datagram described for the log */
-#define COPY_MAX 65536	/* larger datagrams pass untouched */
-#define STACK_COPY 1024	/* datagrams up to this size are copied to the stack */
-#define IOV_CHUNK 32	/* iovecs looked at per system call */
+#define SITES 8	/* messages of one datagram described (logged, waited for) */
 
-/* The bytes of a send, copied by the kernel into the shim's own memory
- * (the caller's pointers are never dereferenced: a bad one makes the copy
- * fail, and the caller's own call then gets the kernel's verdict). */
-struct flat {
-	unsigned char *bytes;	/* @stack, or @heap */
+/* The datagram of a send, in the shim's own buffer. */
+struct copy {
+	unsigned char bytes[COPY_LEN];
 	size_t len;
-	unsigned char *heap;	/* malloc'd when the datagram is large */
-	struct msghdr msg;	/* TX_SENDMSG: a copy of the caller's msghdr */
-	struct iovec *mirror;	/* TX_SENDMSG with empty iovecs: see mirror() */
 };
 
-/* Sums the lengths of the caller's @n iovecs at @iov, read through the
- * kernel, and counts the empty ones in *@empty.  Returns -1 when the array
- * is unreadable or the sum too large. */
-static int iov_total(const struct iovec *iov, size_t n, size_t *total, size_t *empty)
+/* Gathers @n iovecs into @cp.  Returns -1 when there is nothing to look at
+ * or too much, or a NULL the kernel must judge. */
+static int gather(const struct iovec *iov, size_t n, struct copy *cp)
 {
-	struct iovec chunk[IOV_CHUNK];
-	size_t i, len = 0;
-
-	*empty = 0;
-	for (i = 0; i < n; i++) {
-		const struct iovec *e = &chunk[i % IOV_CHUNK];
-
-		if (i % IOV_CHUNK == 0) {
-			size_t k = n - i < IOV_CHUNK ? n - i : IOV_CHUNK;
-
-			if (vm_read(chunk, iov + i, k * sizeof(*iov)) < 0)
-				return -1;
-		}
-		if (e->iov_len > COPY_MAX - len)
-			return -1;
-		len += e->iov_len;
-		*empty += e->iov_len == 0;
-	}
-	*total = len;
-	return 0;
-}
-
-/* The caller's @n iovecs at @src again, each non-empty one pointing into
- * the shim's copy @bytes, each empty one keeping the caller's address:
- * process_vm_readv skips empty iovecs whatever their address, while
- * sendmsg() refuses one outside user space (EFAULT), and must still see
- * it to do so.  Returns the array (malloc'd), or NULL. */
-static struct iovec *mirror(const struct iovec *src, size_t n, unsigned char *bytes)
-{
-	struct iovec *m = malloc(n * sizeof(*m));
 	size_t i;
 
-	if (!m || vm_read(m, src, n * sizeof(*m)) < 0) {
-		free(m);
-		return NULL;
-	}
-	for (i = 0; i < n; i++)
-		if (m[i].iov_len) {
-			m[i].iov_base = bytes;
-			bytes += m[i].iov_len;
-		}
-	return m;
-}
-
-/* Copies the datagram of @c into @stack (STACK_COPY bytes) or the heap.
- * Returns -1, owning nothing, when there is nothing to look at, it is too
- * large, the caller's memory is not readable, or there is no memory: the
- * call then goes out as the caller made it. */
-static int flatten(const struct txcall *c, struct flat *f, unsigned char *stack)
-{
-	const struct iovec *src;
-	struct iovec one;
-	size_t n = 1, empty = 0;
-
-	memset(f, 0, sizeof(*f));
-	if (c->how != TX_SENDMSG) {
-		if (!c->buf || !c->len || c->len > COPY_MAX)
-			return -1;
-		one.iov_base = (void *)c->buf;
-		one.iov_len = c->len;
-		src = &one;
-		f->len = c->len;
-	} else {
-		if (!c->msg || vm_read(&f->msg, c->msg, sizeof(f->msg)) < 0)
-			return -1;
-		/* More than UIO_MAXIOV entries: the kernel says EMSGSIZE. */
-		src = f->msg.msg_iov;
-		n = f->msg.msg_iovlen;
-		if (!src || n == 0 || n > 1024 || iov_total(src, n, &f->len, &empty) < 0 ||
-		    f->len == 0)
-			return -1;
-	}
-	if (f->len > STACK_COPY) {
-		f->heap = malloc(f->len);
-		if (!f->heap) {
-			shim_log(LV_ERRORS, "no memory to look at a %zu-byte request; sent unchanged",
-				 f->len);
-			return -1;
-		}
-	}
-	f->bytes = f->heap ? f->heap : stack;
-	/* The kernel reads the caller's iovec array itself here. */
-	if (vm_gather(f->bytes, f->len, src, n) < 0 ||
-	    (empty && !(f->mirror = mirror(src, n, f->bytes)))) {
-		free(f->heap);
-		f->heap = NULL;
+	cp->len = 0;
+	if (!iov || n == 0 || n > 1024)
 		return -1;
+	for (i = 0; i < n; i++) {
+		if (iov[i].iov_len > COPY_LEN - cp->len || (!iov[i].iov_base && iov[i].iov_len))
+			return -1;
+		memcpy(cp->bytes + cp->len, iov[i].iov_base, iov[i].iov_len);
+		cp->len += iov[i].iov_len;
 	}
-	return 0;
+	return cp->len >= sizeof(struct nlmsghdr) ? 0 : -1;
 }
 
-static void flat_free(struct flat *f)
+static int copy_in(const struct txcall *c, struct copy *cp)
 {
-	free(f->heap);
-	free(f->mirror);
+	struct iovec one = { (void *)c->buf, c->len };
+
+	switch (c->how) {
+	case TX_SENDMSG:
+		return c->msg ? gather(c->msg->msg_iov, c->msg->msg_iovlen, cp) : -1;
+	case TX_WRITEV:
+		return c->iovcnt > 0 ? gather(c->iov, (size_t)c->iovcnt, cp) : -1;
+	default:
+		return gather(&one, 1, cp);
+	}
 }
 
 /* What a datagram asks of the shim. */
 struct plan {
 	struct nodad_site sites[SITES];
-	struct retry_req reqs[SITES];
-	uintptr_t held[SITES];	/* handles of the entries held for them */
-	int nsites, nreqs, rewrite;
+	struct in6_addr srcs[SITES];
+	int nsites, nsrcs, rewrite;
 };
 
-static int plan_make(const struct flat *f, struct plan *p)
+static int plan_make(const struct copy *cp, struct plan *p)
 {
+	int i;
+
 	memset(p, 0, sizeof(*p));
-	if (f->len < sizeof(struct nlmsghdr))
-		return 0;
 	if (settings.nodad) {
-		p->nsites = nodad_scan(f->bytes, f->len, p->sites, SITES);
+		p->nsites = nodad_scan(cp->bytes, cp->len, p->sites, SITES);
 		if (p->nsites < 0)
 			return 0;	/* malformed: the kernel judges it */
-		for (int i = 0; i < p->nsites; i++)
+		for (i = 0; i < p->nsites; i++)
 			p->rewrite |= i >= SITES || p->sites[i].needs_rewrite;
 	}
-	if (settings.retry) {
-		p->nreqs = retry_scan(f->bytes, f->len, p->reqs, SITES);
-		if (p->nreqs < 0)
+	if (settings.retry && settings.wait_ms) {
+		p->nsrcs = route_scan(cp->bytes, cp->len, p->srcs, SITES);
+		if (p->nsrcs < 0)
 			return 0;
-		if (p->nreqs > SITES)
-			p->nreqs = SITES;
+		if (p->nsrcs > SITES)
+			p->nsrcs = SITES;
 	}
-	return p->rewrite || p->nreqs > 0 || p->nsites > 0;
+	return p->rewrite || p->nsrcs > 0 || p->nsites > 0;
 }
 
-/* Sends the caller's call as made, or, with @f, the shim's copy of its
- * datagram (with the caller's address, control data and flags). */
-static ssize_t tx_real(int fd, const struct txcall *c, const struct flat *f)
+int tx_wanted(const struct msghdr *m)
 {
+	struct txcall c = { .how = TX_SENDMSG, .msg = m };
+	struct copy cp;
+	struct plan p;
+
+	return copy_in(&c, &cp) == 0 && plan_make(&cp, &p);
+}
+
+/* Sends the caller's call as made, or, with @cp, the shim's copy of its
+ * datagram with the caller's address, control data and flags.  Returns
+ * the kernel's result or -errno. */
+static ssize_t tx_real(int fd, const struct txcall *c, const struct copy *cp)
+{
+	struct iovec iov = { cp ? (void *)cp->bytes : NULL, cp ? cp->len : 0 };
 	struct msghdr m;
-	struct iovec iov;
+	ssize_t r;
 
 	switch (c->how) {
 	case TX_SEND:
-		return real.send(fd, f ? f->bytes : c->buf, c->len, c->flags);
+		r = real.send(fd, cp ? cp->bytes : c->buf, c->len, c->flags);
+		break;
 	case TX_SENDTO:
-		return real.sendto(fd, f ? f->bytes : c->buf, c->len, c->flags,
-				   c->to, c->tolen);
+		r = real.sendto(fd, cp ? cp->bytes : c->buf, c->len, c->flags, c->to, c->tolen);
+		break;
 	case TX_WRITE:
-		return real.write(fd, f ? f->bytes : c->buf, c->len);
-	case TX_SENDMSG:
+		r = real.write(fd, cp ? cp->bytes : c->buf, c->len);
+		break;
+	case TX_WRITEV:
+		r = cp ? real.writev(fd, &iov, 1) : real.writev(fd, c->iov, c->iovcnt);
+		break;
+	default:
+		if (cp) {
+			m = *c->msg;
+			m.msg_iov = &iov;
+			m.msg_iovlen = 1;
+		}
+		r = real.sendmsg(fd, cp ? &m : c->msg, c->flags);
 		break;
 	}
-	if (!f)
-		return real.sendmsg(fd, c->msg, c->flags);
-	/* The same datagram in one iovec (or the mirror of the caller's);
-	 * name, control and flags as given. */
-	m = f->msg;
-	iov.iov_base = f->bytes;
-	iov.iov_len = f->len;
-	m.msg_iov = f->mirror ? f->mirror : &iov;
-	m.msg_iovlen = f->mirror ? m.msg_iovlen : 1;
-	return real.sendmsg(fd, &m, c->flags);
+	return r < 0 ? -errno : r;
 }
 
-/* @rewritten: the NODAD copy is what went out (else the caller's bytes). */
-static void log_sites(const struct plan *p, int rewritten)
+static void log_sites(const struct plan *p)
 {
 	char a[INET6_ADDRSTRLEN];
 	int i;
 
-	if (!shim_log_on(LV_ACTIONS))
-		return;
-	for (i = 0; i < p->nsites && i < SITES; i++) {
+	for (i = 0; shim_log_on(LV_ACTIONS) && i < p->nsites && i < SITES; i++) {
 		const struct nodad_site *s = &p->sites[i];
 
-		if (s->needs_rewrite && !rewritten)
-			continue;	/* already reported as an error */
 		inet_ntop(AF_INET6, &s->addr, a, sizeof(a));
-		if (s->needs_rewrite)
-			shim_log(LV_ACTIONS, "NODAD set on %s/%u ifindex %u", a,
-				 s->prefixlen, s->ifindex);
-		else
-			shim_log(LV_ACTIONS, "NODAD already set on %s/%u ifindex %u, request unchanged",
-				 a, s->prefixlen, s->ifindex);
+		shim_log(LV_ACTIONS, "NODAD %s on %s/%u ifindex %u%s",
+			 s->needs_rewrite ? "set" : "already set", a, s->prefixlen,
+			 s->ifindex, s->needs_rewrite ? "" : ", request unchanged");
 	}
 }
 
-/* The destination the caller gave, for the shim's resend: NULL when the
- * send carried none (send, write, or a NULL address), or one the kernel
- * refuses (too short, or not readable: read through the kernel, from the
- * shim's copy of the msghdr, like the datagram). */
-static const struct sockaddr_nl *dest_of(const struct txcall *c, const struct flat *f,
-					 struct sockaddr_nl *sa)
+/* The bound of a wait on @fd: DADSHIM_WAIT_MS, or the socket's
+ * SO_SNDTIMEO when that is shorter. */
+static unsigned bound_of(int fd)
 {
-	const void *to = c->how == TX_SENDTO ? (const void *)c->to
-		       : c->how == TX_SENDMSG ? f->msg.msg_name : NULL;
-	socklen_t len = c->how == TX_SENDTO ? c->tolen
-		      : c->how == TX_SENDMSG ? f->msg.msg_namelen : 0;
+	struct timeval tv;
+	socklen_t len = sizeof(tv);
+	unsigned long ms;
 
-	if (!to || len < sizeof(*sa) || vm_read(sa, to, sizeof(*sa)) < 0)
-		return NULL;
-	return sa;
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) < 0 ||
+	    (tv.tv_sec == 0 && tv.tv_usec == 0))
+		return settings.wait_ms;
+	ms = (unsigned long)tv.tv_sec * 1000u + (unsigned long)tv.tv_usec / 1000u;
+	return ms < settings.wait_ms ? (unsigned)ms : settings.wait_ms;
 }
 
-void tx_follows(int fd)
+/* 1 when a send of @c on @fd may block: no MSG_DONTWAIT, no O_NONBLOCK. */
+static int blocking(int fd, const struct txcall *c)
 {
-	int cs;
+	int fl;
 
-	state_lock(&cs);
-	held_followed(fd);
-	state_unlock(cs);
-}
-
-/* Holds @p's requests before they are sent (another thread may read an
- * answer before this one returns); held_add() marks what @fd held before
- * as followed by them. */
-static void tx_hold(int fd, const struct txcall *c, struct plan *p, const struct flat *f)
-{
-	struct sockaddr_nl sa;
-	const struct sockaddr_nl *to = dest_of(c, f, &sa);
-	int cs, i, lost = 0;
-
-	state_lock(&cs);
-	for (i = 0; i < p->nreqs; i++) {
-		struct held_req *h = held_add(fd, &p->reqs[i], f->bytes + p->reqs[i].off, to);
-
-		p->held[i] = h ? held_ref(h) : 0;
-		lost += !h;
-	}
-	state_unlock(cs);
-	/* Logged outside the lock: a log line is a few system calls. */
-	if (lost)
-		shim_log(LV_ERRORS, "cannot hold %d route request(s) (too large); "
-			 "a refusal of theirs will not be retried", lost);
-}
-
-/* The send failed: the kernel owes no answer for it. */
-static void tx_unhold(const struct plan *p)
-{
-	int cs, i;
-
-	state_lock(&cs);
-	for (i = 0; i < p->nreqs; i++) {
-		struct held_req *h = p->held[i] ? held_deref(p->held[i]) : NULL;
-
-		if (h)
-			held_drop(h);
-	}
-	state_unlock(cs);
-}
-
-/* See send.h.  Reads the caller's memory only through the kernel: an
- * entry it cannot read is "not wanted", and its own sendmsg() or
- * sendmmsg() then meets the kernel's EFAULT.  No lock. */
-int tx_wanted(const struct msghdr *m)
-{
-	struct txcall c = { TX_SENDMSG, NULL, 0, 0, NULL, 0, m };
-	unsigned char stack[STACK_COPY];
-	struct flat f;
-	struct plan p;
-	int want, saved = errno;
-
-	if (flatten(&c, &f, stack) < 0) {
-		errno = saved;	/* the caller's call has not been made yet */
+	if ((c->how == TX_SEND || c->how == TX_SENDTO || c->how == TX_SENDMSG) &&
+	    (c->flags & MSG_DONTWAIT))
 		return 0;
+	fl = fcntl(fd, F_GETFL);
+	return fl >= 0 && !(fl & O_NONBLOCK);
+}
+
+static void log_wait(const struct in6_addr *src, enum wait_end r, unsigned ms, int err)
+{
+	static const char *const then[] = {
+		[WAIT_USABLE] = "sent at once",
+		[WAIT_DAD_ENDED] = "sent",
+		[WAIT_ABSENT] = "sent at once",
+		[WAIT_FAILED] = "sent unchanged; the kernel refuses it",
+		[WAIT_GONE] = "sent unchanged; the kernel refuses it",
+		[WAIT_TIMEOUT] = "sent unchanged; the kernel refuses it",
+		[WAIT_OTHER_NETNS] = "sent without waiting",
+		[WAIT_ERROR] = "sent without waiting",
+	};
+	int lvl = r == WAIT_USABLE || r == WAIT_ABSENT ? LV_DEBUG
+		: r == WAIT_ERROR ? LV_ERRORS : LV_ACTIONS;
+	char a[INET6_ADDRSTRLEN];
+
+	if (!shim_log_on(lvl))
+		return;
+	inet_ntop(AF_INET6, src, a, sizeof(a));
+	if (r == WAIT_ERROR)
+		shim_log(lvl, "route with source %s: cannot watch the address (%s); %s", a,
+			 strerror(err), then[r]);
+	else if (r == WAIT_DAD_ENDED || r == WAIT_GONE || r == WAIT_TIMEOUT)
+		shim_log(lvl, "route with source %s: %s %u ms; %s", a, wait_end_text(r), ms,
+			 then[r]);
+	else
+		shim_log(lvl, "route with source %s: %s; %s", a, wait_end_text(r), then[r]);
+}
+
+/* Holds the send back while a source of @p is tentative, within one
+ * bound for them all.  Returns 0, or -EBADF when @fd is no longer the
+ * socket it was (closed, or its number reused, meanwhile). */
+static int hold_back(int fd, const struct plan *p)
+{
+	unsigned bound = bound_of(fd), spent = 0;
+	struct stat before, after;
+	int i, waited = 0;
+
+	if (compat_fstat(fd, &before) < 0)
+		return -EBADF;
+	for (i = 0; i < p->nsrcs && spent < bound; i++) {
+		unsigned ms = 0;
+		int err = 0;
+		enum wait_end r = dad_wait(fd, &p->srcs[i], bound - spent, &ms, &err);
+
+		spent += ms;
+		waited |= r != WAIT_USABLE && r != WAIT_ABSENT;
+		log_wait(&p->srcs[i], r, ms, err);
 	}
-	want = plan_make(&f, &p);
-	flat_free(&f);
-	return want;
+	if (waited && (compat_fstat(fd, &after) < 0 || after.st_ino != before.st_ino ||
+		       after.st_dev != before.st_dev)) {
+		shim_log(LV_ERRORS, "the socket was closed during the wait for DAD; "
+			 "the route was not sent (EBADF)");
+		return -EBADF;
+	}
+	return 0;
 }
 
-/* What a cancelled send leaves to undo (the send is a cancellation point,
- * and the shim's own work must leak nothing). */
-struct undo {
-	const struct plan *p;	/* requests to drop, or NULL */
-	struct flat *f;		/* the copy to free */
-};
-
-static void undo_send(void *arg)
+ssize_t tx(int fd, const struct txcall *c)
 {
-	const struct undo *u = arg;
-
-	if (u->p && u->p->nreqs)
-		tx_unhold(u->p);
-	flat_free(u->f);
-}
-
-/* See send.h.  Returns what the kernel returned for the datagram sent
- * (the caller's call, or its NODAD copy), with errno as that call left it
- * (errno is kept when the call succeeds).  Takes the lock only to hold or
- * drop route requests, never across the send, which is the caller's
- * cancellation point: a cancelled send frees the copy and drops what it
- * held. */
-ssize_t tx(int fd, int kind, const struct txcall *c)
-{
-	unsigned char stack[STACK_COPY];
-	struct flat f;
+	int kind = fd_kind_fast(fd);
+	int fresh = kind != FD_ROUTE && kind != FD_OTHER;
+	struct copy cp;
 	struct plan p;
-	struct undo u;
 	ssize_t ret;
-	/* volatile: pthread_cleanup_push() may be a setjmp(). */
-	volatile int saved = errno;
-	int fresh = kind == FD_UNKNOWN;
 
 	if (fresh)
 		kind = fd_classify(fd);
-	if (kind != FD_ROUTE && kind != FD_ROUTE_HELD)
+	if (kind != FD_ROUTE || copy_in(c, &cp) < 0 || !plan_make(&cp, &p))
 		return tx_real(fd, c, NULL);
-	if (kind == FD_ROUTE_HELD)
-		tx_follows(fd);
-	if (flatten(c, &f, stack) < 0) {
-		/* A failed look (EFAULT, a refusal) is not the caller's
-		 * errno: its own call decides. */
-		errno = saved;
+	/* The table is a hint (a number closed behind the shim's back may be
+	 * another file now): ask the kernel before changing anything. */
+	if ((p.rewrite || p.nsrcs) && !fresh && fd_classify(fd) != FD_ROUTE)
 		return tx_real(fd, c, NULL);
-	}
-	/* The kind is a hint: confirm before touching or holding anything. */
-	if (!plan_make(&f, &p) ||
-	    ((p.rewrite || p.nreqs) && !fresh && fd_classify(fd) != FD_ROUTE)) {
-		flat_free(&f);
-		return tx_real(fd, c, NULL);
-	}
-	/* The copy is the shim's own: NODAD is set in place. */
-	if (p.rewrite && !nodad_rewrite(f.bytes, f.len))
+	if (p.rewrite && !nodad_rewrite(cp.bytes, cp.len))
 		p.rewrite = 0;
-	/* Held before the send: another thread may read the reply before
-	 * this one returns. */
-	if (p.nreqs)
-		tx_hold(fd, c, &p, &f);
-	u.p = &p;
-	u.f = &f;
-	pthread_cleanup_push(undo_send, &u);
-	ret = tx_real(fd, c, p.rewrite ? &f : NULL);
-	if (ret < 0)
-		saved = errno;	/* else the caller's errno, as on entry */
-	u.p = ret < 0 ? &p : NULL;	/* the kernel owes no reply */
+	if (p.nsrcs && !blocking(fd, c))
+		shim_log(LV_DEBUG, "route with a source on a non-blocking send: sent without waiting");
+	else if (p.nsrcs && (ret = hold_back(fd, &p)) < 0)
+		return ret;
+	ret = tx_real(fd, c, p.rewrite ? &cp : NULL);
 	if (ret >= 0)
-		log_sites(&p, p.rewrite);
-	pthread_cleanup_pop(1);
-	errno = saved;
+		log_sites(&p);
 	return ret;
 }

@@ -6,40 +6,36 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 /* A send, in the shape the caller used. */
 struct txcall {
-	enum { TX_SEND, TX_SENDTO, TX_WRITE, TX_SENDMSG } how;
-	const void *buf;
+	enum { TX_SEND, TX_SENDTO, TX_WRITE, TX_SENDMSG, TX_WRITEV } how;
+	const void *buf;		/* TX_SEND, TX_SENDTO, TX_WRITE */
 	size_t len;
-	int flags;
-	const struct sockaddr *to;
+	int flags;			/* TX_SEND, TX_SENDTO, TX_SENDMSG */
+	const struct sockaddr *to;	/* TX_SENDTO */
 	socklen_t tolen;
-	const struct msghdr *msg;
+	const struct msghdr *msg;	/* TX_SENDMSG */
+	const struct iovec *iov;	/* TX_WRITEV */
+	int iovcnt;
 };
 
-/* Sends @c on @fd (of kind @kind, FD_UNKNOWN if not yet known, then
- * classified here): on a NETLINK_ROUTE socket, IFA_F_NODAD set on a
- * private copy where needed, and IPv6 source-route requests held (before
- * the send) for a possible retry.  Anything else is the caller's call as
- * made.  Returns what the kernel returned for the datagram sent; errno as
- * that call left it on failure, unchanged on success (a failed look at the
- * caller's memory never shows in errno).  Takes the lock only to hold or
- * drop route requests, never across the send, which is the caller's
- * cancellation point: a cancelled send frees the copy and drops what it
- * held. */
-ssize_t tx(int fd, int kind, const struct txcall *c);
+/* Sends @c on @fd.  On a NETLINK_ROUTE socket, a datagram of at most
+ * COPY_LEN bytes is read into the shim's own buffer: IPv6 RTM_NEWADDR
+ * requests get IFA_F_NODAD there, and a blocking send that carries an
+ * IPv6 RTM_NEWROUTE whose RTA_PREFSRC is tentative first waits until DAD
+ * is over (dad_wait()).  Then the datagram goes out once, on @fd.
+ * Anything else is the caller's call as made.  Returns what the kernel
+ * returned, or -errno (-EBADF when @fd stopped being the same socket
+ * during the wait: nothing was sent).  May change errno; takes no lock.
+ * A cancellation point (the send, and the wait). */
+ssize_t tx(int fd, const struct txcall *c);
 
-/* Returns 1 when sendmmsg's message @m would be changed or held by tx(),
- * else 0 (also when @m or its data cannot be read: the caller's own call
- * then meets the kernel's EFAULT).  Reads the caller's memory only through
- * the kernel; errno is kept when it cannot.  No lock. */
+/* Returns 1 when tx() would change or hold back the datagram of
+ * sendmmsg()'s entry @m, else 0.  Changes nothing; no system call. */
 int tx_wanted(const struct msghdr *m);
 
-/* Something is about to be sent on @fd, a socket with requests held: none
- * of them may be sent again by the shim, or it would take effect after
- * this send (the order in which requests take effect is the caller's).
- * Keeps errno.  Takes the lock. */
-void tx_follows(int fd);
+#define COPY_LEN 4096	/* larger datagrams go out unchanged */
 
 #endif

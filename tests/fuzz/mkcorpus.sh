@@ -17,7 +17,7 @@ require_file mkcorpus build/tests/clients/charon551
 C=tests/fuzz/corpus
 TR=$T_TMP/tr
 mkdir -p "$TR"
-for t in rewrite route reply addr settings; do
+for t in rewrite route addr settings; do
 	rm -rf "${C:?}/$t"
 	mkdir -p "$C/$t"
 done
@@ -39,11 +39,10 @@ bins() {
 	done
 }
 
-# split NAME: the trace's sends -> rewrite + route, receives -> reply
+# split NAME: the trace's sends -> rewrite + route
 split() {
 	bins "$C/rewrite" "$1" tx "$1"
 	bins "$C/route" "$1" tx "$1"
-	bins "$C/reply" "$1" rx "$1"
 }
 
 # addr_seeds TRACE TAG ADDR: the trace's receives, each prefixed with the
@@ -118,8 +117,7 @@ done
 # Regressions, found by these targets: an attribute that reaches past an
 # unaligned nlmsg_len at the end of the datagram (the kernel ignores it;
 # read, and written, past the buffer by libmnl's mnl_attr_for_each(),
-# which runs to MNL_ALIGN(nlmsg_len)); an NLMSG_ERROR whose nlmsg_len is
-# beyond the datagram (not a complete reply).
+# which runs to MNL_ALIGN(nlmsg_len)).
 # bin FILE PERL-EXPR: the bytes PERL-EXPR evaluates to (x86_64 layout)
 bin() {
 	perl -MSocket=inet_pton,AF_INET6 -e "print $2" >"$1"
@@ -131,9 +129,6 @@ bin "$C/rewrite/regress-attr-past-unaligned-end" \
 bin "$C/route/regress-attr-past-unaligned-end" \
 	'pack("LSSLL C8L SSa14", 46, 24, 0x605, 0xd0, 0, 10, 0, 0, 0, 220, 4, 0, 1, 0,
 	      20, 7, inet_pton(AF_INET6, "2001:db8:ffff::1"))'
-# NLMSG_ERROR -EINVAL, nlmsg_len 40 in a datagram of 37 bytes
-bin "$C/reply/regress-nlmsg_len-past-datagram" \
-	'pack("LSSLL lLSSLL C", 40, 2, 0, 1, 0, -22, 76, 24, 0x605, 1, 0, 0)'
 # wanted address, nlmsghdr, ifaddrmsg, IFA_ADDRESS with 14 of its 16 bytes
 bin "$C/addr/regress-attr-past-unaligned-end" \
 	'inet_pton(AF_INET6, "2001:db8:ffff::1") .
@@ -158,6 +153,6 @@ seed 0 wait-over '' '' 600001 '' ''
 seed 0 wait-zeros '' '' 000000000000000000000600000 '' ''
 seed 4 wait-unset 1 1 '' 2 stderr
 
-for t in rewrite route reply addr settings; do
+for t in rewrite route addr settings; do
 	echo "$t: $(find "$C/$t" -type f | wc -l) seeds"
 done
