@@ -1,17 +1,19 @@
 /*
- * portid - replies are matched by socket and port id as well as by seq.
+ * portid - two sockets, one seq: each reads its own answers.
  * Two NETLINK_ROUTE sockets, every request with seq 42, all 76 bytes,
  * all with NLM_F_REQUEST|NLM_F_ACK|NLM_F_CREATE|NLM_F_EXCL:
  *   socket A: first an IPv4 route whose source does not exist (nlmsg_pid
- *   0x1111; the kernel says EINVAL; not a request the shim holds), then an
- *   IPv6 route with the tentative source SRC6 (nlmsg_pid 0x2222, held);
- *   socket B: an IPv6 route with the absent source BAD6 (nlmsg_pid 0x2222,
- *   held too; EINVAL for a reason that is not DAD).
+ *   0x1111; the kernel says EINVAL; nothing for the shim), then an IPv6
+ *   route with the tentative source SRC6 (nlmsg_pid 0x2222: the shim
+ *   holds it back until DAD is over);
+ *   socket B: an IPv6 route with the absent source BAD6 (nlmsg_pid 0x2222;
+ *   EINVAL for a reason that is not DAD: sent at once).
  * It reads B's answer, then A's two, each with a blocking recv, and prints
  *   portid: b1=ERR:PID a1=ERR:PID a2=ERR:PID
  * (ERR the NLMSG_ERROR's error, PID the nlmsg_pid of the request it
  * echoes, in hex). Without the shim: b1=-22:2222 a1=-22:1111 a2=-22:2222;
- * with it a2 is the ack of the resend, 0:2222, and the others as without.
+ * with it a2 is the ack of the route sent after DAD, 0:2222, the others
+ * as without.
  * usage: portid IFNAME SRC6 BAD6. Exit 0 when every answer was read.
  */
 #include <arpa/inet.h>

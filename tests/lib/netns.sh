@@ -212,23 +212,42 @@ replies_of() {
 		grep "nlmsg_type=NLMSG_ERROR, [^}]*nlmsg_seq=$2,"
 }
 
-# check_retried TRACE: the RTM_NEWROUTE crossed exactly twice with one seq,
-# and the kernel answered the first with -EINVAL and the last with an ack:
-# the retry, seen from the kernel's side. Sets RETRIED_SEQ.
-check_retried() {
+# routes_after_dad FILE ADDR: one line per RTM_NEWROUTE sent in one
+# thread's trace: "yes" when, since that thread's previous send of an
+# RTM_NEWROUTE or RTM_NEWADDR, the kernel reported ADDR without
+# IFA_F_TENTATIVE (an RTM_NEWADDR read on the shim's socket); else "no"
+routes_after_dad() {
+	awk -v a="\"$2\"" '
+		/^(recvfrom|recvmsg|recv)\(/ && index($0, "nlmsg_type=RTM_NEWADDR,") &&
+			index($0, a) && !index($0, "TENTATIVE") { ended = 1 }
+		/^(sendto|sendmsg)\(/ && index($0, "nlmsg_type=RTM_NEWADDR,") { ended = 0 }
+		/^(sendto|sendmsg)\(/ && index($0, "nlmsg_type=RTM_NEWROUTE,") {
+			print(ended ? "yes" : "no"); ended = 0
+		}' "$1"
+}
+
+# check_waited TRACE ADDR [N]: N (default 1) RTM_NEWROUTE requests with
+# source ADDR, each crossed exactly once, only after the kernel had said
+# that DAD of ADDR was over, and the kernel answered each with an ack: the
+# wait in send, seen from the kernel's side. Sets WAITED_SEQ (the last).
+check_waited() {
 	_tr=$1
+	_a=$2
+	_n=${3:-1}
 	_seqs=$(sends_of "$_tr" RTM_NEWROUTE | seqs_of | tr '\n' ' ')
 	# shellcheck disable=SC2086 # split the numbers
 	set -- $_seqs
-	if [ $# -ne 2 ] || [ "$1" != "$2" ]; then
-		err "expected the RTM_NEWROUTE twice with one seq, got seqs: $_seqs"
-	fi
-	RETRIED_SEQ=${1:-none}
-	_r=$(replies_of "$_tr" "$RETRIED_SEQ" | grep -v MSG_PEEK) || :
-	printf '%s\n' "$_r" | head -n 1 | grep -q 'error=-EINVAL' ||
-		err "the kernel's first answer to seq $RETRIED_SEQ was not -EINVAL (no race?)"
-	printf '%s\n' "$_r" | tail -n 1 | grep -q 'error=0,' ||
-		err "the kernel's last answer to seq $RETRIED_SEQ was not an ack"
+	[ $# -eq "$_n" ] && [ "$(printf '%s\n' "$@" | sort -u | grep -c .)" -eq "$_n" ] ||
+		err "expected $_n RTM_NEWROUTE, each once, got seqs: $_seqs"
+	_yes=$(for _f in "$_tr".*; do
+		[ -f "$_f" ] && routes_after_dad "$_f" "$_a"
+	done | grep -c '^yes$')
+	[ "$_yes" -eq "$_n" ] ||
+		err "$_yes of $_n RTM_NEWROUTE were sent after the kernel reported $_a no longer tentative"
+	for WAITED_SEQ in "$@"; do
+		replies_of "$_tr" "$WAITED_SEQ" | tail -n 1 | grep -q 'error=0,' ||
+			err "the kernel's answer to seq $WAITED_SEQ was not an ack"
+	done
 }
 
 # route_in_table NS TABLE: `ip -6 route show table TABLE` in NS

@@ -2,7 +2,8 @@
 # Scenario a: the iproute2 race of the reference. An IPv6 address is added
 # without the shim (DAD runs, the address is tentative); `ip -6 route add ...
 # src ADDR table 220` fails without the shim (proven first, in this run) and
-# succeeds under the shim, which resends the same request after DAD.
+# succeeds under the shim, which holds the request back in ip's send call
+# until DAD is over, then sends it once.
 set -eu
 # shellcheck source=tests/lib/netns.sh
 . tests/lib/netns.sh
@@ -46,7 +47,7 @@ else
 	shim_trace "$tr" -- ip -6 route add ::/0 dev "$IF1" src "$A2" table 220 \
 		>"$out" 2>&1 || rc=$?
 	[ "$rc" -eq 0 ] || err "ip exited $rc"
-	check_retried "$tr"
+	check_waited "$tr" "$A2"
 	route_in_table "$NS1" 220 | grep -q "^default dev $IF1 .*src $A2 " ||
 		err "table 220 has no default route with src $A2"
 	! is_tentative "$NS1" "$IF1" "$A2" || err "address still tentative"

@@ -107,15 +107,16 @@ run_nodad() {
 	case_end "$out"
 }
 
-# run_retry NAME VARIANT-ARGS...: DADSHIM_NODAD=0, the retry after DAD
-run_retry() {
+# run_wait NAME VARIANT-ARGS...: DADSHIM_NODAD=0, the route held back in
+# its send until DAD is over
+run_wait() {
 	name=$1
 	shift
-	case_begin "c-$name: with DADSHIM_NODAD=0 the route is installed after DAD through the retry"
+	case_begin "c-$name: with DADSHIM_NODAD=0 the route waits in its send until DAD is over, then is installed"
 	setup_pair || { err "namespace setup failed"; case_end; return 1; }
 	next_vip
-	out="$T_TMP/$name.retry.out"
-	tr="$T_TMP/$name.retry.tr"
+	out="$T_TMP/$name.wait.out"
+	tr="$T_TMP/$name.wait.tr"
 	rc=0
 	shim_trace "$tr" DADSHIM_NODAD=0 -- "$@" --dev "$IF1" --vip "$VIP" \
 		>"$out" 2>&1 || rc=$?
@@ -124,68 +125,18 @@ run_retry() {
 		err "no 'installed source route'"
 	sends_of "$tr" RTM_NEWADDR | grep -q 'ifa_flags=0,' ||
 		err "RTM_NEWADDR changed although DADSHIM_NODAD=0"
-	check_retried "$tr"
+	check_waited "$tr" "$VIP"
 	route_in_table "$NS1" 220 | grep -q "^default dev $IF1 proto static src $VIP " ||
 		err "no default route with src $VIP in table 220"
-	shim_log "$out" | grep -q "src $VIP table 220 got EINVAL with a tentative source, DAD ended after [0-9]* ms, retry: ok" ||
-		err "shim log does not report the retry"
+	shim_log "$out" | grep -q "route with source $VIP: DAD ended after [0-9]* ms; sent" ||
+		err "shim log does not report the wait"
+	# no thread of the shim's: as many traced threads as without it
+	nthr=$(ls "$tr".* 2>/dev/null | wc -l)
+	want=$(ls "$T_TMP/$name".plain.tr.* 2>/dev/null | wc -l)
+	[ "$nthr" -eq "$want" ] || err "$nthr threads traced, $want without the shim"
 	np=$(probes_expected "$@")
 	[ -z "$np" ] || check_probes "$tr" "$np"
 	case_end "$out"
-}
-
-# run_nonblocking NAME VARIANT-ARGS...: DADSHIM_NODAD=0 with a reader that
-# does not block (--parallel: the watcher's recv(MSG_DONTWAIT)): the shim
-# never waits for it, so the program gets the kernel's EINVAL at once, as
-# without the shim: one RTM_NEWROUTE, no route, one thread more than none.
-run_nonblocking() {
-	name=$1
-	shift
-	case_begin "c-$name: with DADSHIM_NODAD=0 a non-blocking reader gets the kernel's EINVAL at once, no resend"
-	setup_pair || { err "namespace setup failed"; case_end; return 1; }
-	next_vip
-	out="$T_TMP/$name.nonblock.out"
-	tr="$T_TMP/$name.nonblock.tr"
-	rc=0
-	shim_trace "$tr" DADSHIM_NODAD=0 -- "$@" --dev "$IF1" --vip "$VIP" \
-		>"$out" 2>&1 || rc=$?
-	[ "$rc" -ne 0 ] || err "exit status 0"
-	grep -q "^unable to install source route for $VIP\$" "$out" ||
-		err "no 'unable to install source route'"
-	grep -q '^received netlink error: Invalid argument (22)$' "$out" ||
-		err "the program was not handed EINVAL"
-	seqs=$(sends_of "$tr" RTM_NEWROUTE | seqs_of | tr '\n' ' ')
-	[ "$(printf '%s' "$seqs" | wc -w)" -eq 1 ] ||
-		err "expected the RTM_NEWROUTE once, got seqs: $seqs"
-	[ -z "$(route_in_table "$NS1" 220)" ] || err "table 220 not empty"
-	# no thread of the shim's: every traced thread is one of the program's
-	# two (the sender and the watcher)
-	nthr=$(ls "$tr".* 2>/dev/null | wc -l)
-	[ "$nthr" -le 2 ] || err "$nthr threads traced, the program has 2"
-	shim_log "$out" | grep -q "src $VIP table 220 got EINVAL, read without waiting (non-blocking), original error returned" ||
-		err "shim log does not say why there was no retry"
-	case_end "$out"
-}
-
-# check_each_retried TRACE N: N RTM_NEWROUTE requests (distinct seqs), each
-# crossed exactly twice, the kernel answered -EINVAL first and an ack last
-check_each_retried() {
-	_seqs=$(sends_of "$1" RTM_NEWROUTE | seqs_of | sort -n | uniq -c |
-		awk '{ print $2 ":" $1 }' | tr '\n' ' ')
-	# shellcheck disable=SC2086 # split the pairs
-	set -- "$1" "$2" $_seqs
-	[ $# -eq $(($2 + 2)) ] || err "expected $2 route requests, got: $_seqs"
-	_tr=$1
-	shift 2
-	for _sc in "$@"; do
-		_s=${_sc%:*}
-		[ "${_sc#*:}" -eq 2 ] || err "seq $_s crossed ${_sc#*:} time(s), not twice"
-		_r=$(replies_of "$_tr" "$_s" | grep -v MSG_PEEK) || :
-		printf '%s\n' "$_r" | head -n 1 | grep -q 'error=-EINVAL' ||
-			err "the kernel's first answer to seq $_s was not -EINVAL"
-		printf '%s\n' "$_r" | tail -n 1 | grep -q 'error=0,' ||
-			err "the kernel's last answer to seq $_s was not an ack"
-	done
 }
 
 # run_mobike KIND STYLE: 5.x's reader through one MOBIKE address change
@@ -196,7 +147,7 @@ run_mobike() {
 	case $1 in
 	plain) case_begin "c-$name: without the shim both route installs fail (initial and after the address change)" ;;
 	nodad) case_begin "c-$name: with the shim (defaults) both RTM_NEWADDR carry NODAD and both routes go in at once" ;;
-	retry) case_begin "c-$name: with DADSHIM_NODAD=0 both route installs are retried after DAD" ;;
+	wait) case_begin "c-$name: with DADSHIM_NODAD=0 both route installs wait in their send until DAD is over" ;;
 	esac
 	setup_pair || { err "namespace setup failed"; case_end; return 1; }
 	next_vip
@@ -208,7 +159,7 @@ run_mobike() {
 	case $kind in
 	plain) nl_trace "$tr" -- "$@" --dev "$IF1" --vip "$VIP" >"$out" 2>&1 || rc=$? ;;
 	nodad) shim_trace "$tr" -- "$@" --dev "$IF1" --vip "$VIP" >"$out" 2>&1 || rc=$? ;;
-	retry) shim_trace "$tr" DADSHIM_NODAD=0 -- "$@" --dev "$IF1" --vip "$VIP" \
+	wait) shim_trace "$tr" DADSHIM_NODAD=0 -- "$@" --dev "$IF1" --vip "$VIP" \
 		>"$out" 2>&1 || rc=$? ;;
 	esac
 	grep -q "^address change 1: reinstalling virtual IP $VIP\$" "$out" ||
@@ -241,9 +192,9 @@ run_mobike() {
 	else
 		[ "$(sends_of "$tr" RTM_NEWADDR | grep -c 'ifa_flags=0,')" -eq 2 ] ||
 			err "an RTM_NEWADDR changed although DADSHIM_NODAD=0"
-		check_each_retried "$tr" 2
-		[ "$(shim_log "$out" | grep -c "src $VIP table 220 got EINVAL with a tentative source, DAD ended after [0-9]* ms, retry: ok")" -eq 2 ] ||
-			err "shim log does not report two retries"
+		check_waited "$tr" "$VIP" 2
+		[ "$(shim_log "$out" | grep -c "route with source $VIP: DAD ended after [0-9]* ms; sent")" -eq 2 ] ||
+			err "shim log does not report two waits"
 	fi
 	route_in_table "$NS1" 220 | grep -q "^default dev $IF1 proto static src $VIP " ||
 		err "no default route with src $VIP in table 220"
@@ -260,17 +211,14 @@ for variant in vla fortify parallel jessie-5.2 trusty-5.1; do
 	esac
 	if run_plain "$variant" "$@"; then
 		run_nodad "$variant" "$@" || :
-		case $variant in
-		parallel) run_nonblocking "$variant" "$@" || : ;;
-		*) run_retry "$variant" "$@" || : ;;
-		esac
+		run_wait "$variant" "$@" || :
 	else
 		fail "c-$variant: shim runs" "skipped: the race was not reproduced in this run"
 	fi
 done
 if run_mobike plain 5.2; then
 	run_mobike nodad 5.2 || :
-	run_mobike retry 5.2 || :
+	run_mobike wait 5.2 || :
 else
 	fail "c-mobike-5.2: shim runs" "skipped: the race was not reproduced in this run"
 fi

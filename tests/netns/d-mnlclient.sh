@@ -42,9 +42,9 @@ else
 	shim_trace "$tr" DADSHIM_NODAD=0 -- build/tests/clients/mnlclient route "$IF1" ::/0 "$D2" 220 \
 		>>"$out" 2>&1 || rc=$?
 	[ "$rc" -eq 0 ] || err "mnlclient route exited $rc"
-	check_retried "$tr"
+	check_waited "$tr" "$D2"
 	# what the caller received: libmnl reads with recvmsg
-	trace_all "$tr" | grep '^recvmsg(' | grep -q "nlmsg_seq=$RETRIED_SEQ,.*error=0," ||
+	trace_all "$tr" | grep '^recvmsg(' | grep -q "nlmsg_seq=$WAITED_SEQ,.*error=0," ||
 		err "no ack crossed through recvmsg"
 	route_in_table "$NS1" 220 | grep -q "^default dev $IF1 proto static src $D2 " ||
 		err "no default route with src $D2 in table 220"
