@@ -118,6 +118,9 @@ static enum wait_end watch(struct watch *w, int prog_fd, const struct in6_addr *
 	struct dad_track t = { DAD_ABSENT, 0 };
 	int dumped = 0, got;
 
+	/* A look in the thread's namespace would judge another one's address. */
+	if (other_netns(prog_fd, w->fd))
+		return WAIT_OTHER_NETNS;
 	for (;;) {
 		struct pollfd p = { .fd = w->fd, .events = POLLIN };
 		uint64_t now;
@@ -133,8 +136,6 @@ static enum wait_end watch(struct watch *w, int prog_fd, const struct in6_addr *
 				return WAIT_USABLE;
 			if (t.state != DAD_TENTATIVE)
 				return t.state == DAD_FAILED ? WAIT_FAILED : WAIT_ABSENT;
-			if (other_netns(prog_fd, w->fd))
-				return WAIT_OTHER_NETNS;
 		}
 		if (dumped && t.state != DAD_TENTATIVE)
 			return t.state == DAD_USABLE ? WAIT_DAD_ENDED

@@ -31,7 +31,7 @@ unsigned fd_kinds_len;
 
 #define FD_TABLE_MIN 65536u
 #define FD_TABLE_MAX (1u << 24)
-#define OWN_MAX 16	/* shim descriptors open at once (one per waiting thread) */
+#define OWN_MAX 64	/* shim descriptors open at once (one per waiting thread) */
 #define HIGH_MAX 4096	/* the shim's numbers start at most here */
 
 static unsigned table_size;
@@ -290,7 +290,7 @@ int shim_fd_check(int fd)
 void shim_fd_close(int fd)
 {
 	struct own *o = own_find(fd);
-	int saved = errno, cs, tries = 0, in;
+	int saved = errno, cs, tries = 0, in, ours;
 
 	if (!o)
 		return;
@@ -300,9 +300,12 @@ void shim_fd_close(int fd)
 	 * sweep is one system call; a count that never drops is stale. */
 	while ((in = guard_enter()) == -EBUSY && ++tries < 1000)
 		sched_yield();
-	if (shim_fd_check(fd) == 0)
-		(void)real.close(fd);
+	/* Forgotten first: once closed, the number may be another thread's
+	 * socket of the shim's, whose slot must be the only one naming it. */
+	ours = shim_fd_check(fd) == 0;
 	__atomic_store_n(&o->fd, 0, __ATOMIC_SEQ_CST);
+	if (ours)
+		(void)real.close(fd);
 	if (in == 0)
 		guard_leave();
 	pthread_setcancelstate(cs, NULL);

@@ -1,108 +1,63 @@
 /*
- * corners - the twelve defects of issue 16, one mode each, as a program
- * sees them: return values, errno, signals, its own descriptors and
- * threads (/proc/self/fd, /proc/self/status), and what the kernel answered.
+ * corners - the fourteen defects of issue 23 and the rules of the wait in
+ * send, one mode each.  Every mode adds the tentative source ADDR/128 to
+ * IFNAME itself, without IFA_F_NODAD (run it with DADSHIM_NODAD=0 under
+ * the shim), except where it says otherwise.  Routes go to table 233.
  *
- *   corners MODE IFNAME PREFIX
+ *   corners MODE IFNAME ADDR [IFNAME2]
  *
- * PREFIX is the first two groups of the IPv6 addresses the mode adds to
- * IFNAME (PREFIX::1, PREFIX::2, ...), with ifa_flags 0 and no IFA_F_NODAD:
- * run the route modes under the shim with DADSHIM_NODAD=0, so that the
- * address really is tentative and the kernel refuses a route with it as
- * its source (EINVAL).  Routes go into table 233, fd00:XX::/64 (XX per
- * mode, below).  Every mode prints one line "corners: mode=MODE k=v ...";
- * an answer is 0 or -errno as the kernel's NLMSG_ERROR said, or
- * -1000 - errno when the receive itself failed (-1011: EAGAIN, the
- * socket's 20 s receive timeout, i.e. a read that would have hung).
- * tests/reliability/corners.sh compares with and without the shim and
- * asks `ip` what the kernel did.
+ *   adddel     (1) one datagram: add fd00:c1::/64 src ADDR, delete it
+ *   writev     (2) ADDR2 = ADDR+1 added by writev() in two pieces; then
+ *              add by send(), delete by writev()
+ *   threads    (3) thread A adds a route; while A's send has not returned,
+ *              thread B deletes it on the same socket
+ *   overrun    (4) the socket is also subscribed to IPv6 address events
+ *              with a small buffer; 64 addresses come and go during the
+ *              wait
+ *   reuse      (5) while a thread's send waits, its socket is closed and
+ *              the number goes to a UDP socket
+ *   dup2       (6) while a thread's send waits, a pipe is dup2()ed onto
+ *              the shim's own number (or number 1000 without the shim)
+ *   cancel     (7) a thread with a cancellation pending sends the route
+ *   clonevm    (9) a clone(CLONE_VM) child adds ADDR (no tentative source:
+ *              an address) after its parent exec'd sleep
+ *   mmsg       (10) sendmmsg() of two IPv6 RTM_NEWADDR (ADDR, ADDR+1)
+ *              after a seccomp filter made process_vm_writev fail (EPERM)
+ *   netns      (11) the socket is opened, the address added, then the
+ *              thread unshare()s its network namespace and sends the route
+ *   logsweep   (12) thread L: closefrom() + open() + check, 20000 times;
+ *              thread S: 2000 IPv6 RTM_NEWADDR (each a log line)
+ *   forkwait   (13) while a thread's send waits (IFNAME2: a link without
+ *              carrier), 50 children of _Fork() sweep their descriptors,
+ *              use netlink and exit
+ *   dontwait   a route sent with MSG_DONTWAIT
+ *   nonblock   a route sent on an O_NONBLOCK socket
+ *   sndtimeo   a route on a socket with SO_SNDTIMEO 300 ms (IFNAME: a link
+ *              without carrier)
+ *   v4         an IPv4 route with RTA_PREFSRC 192.0.2.1 (no IPv6 address)
+ *   usable     a route whose source (added with NODAD) is not tentative
+ *   waitms     a route (IFNAME: a link without carrier), as charon sends it
  *
- *   sendmmsg   (defect 1) in a child with process_vm_writev refused by
- *              seccomp (EPERM), an RTM_NEWADDR of ::1 by sendmmsg() whose
- *              mmsghdr array is in a read-only page: "sendmmsg" is the
- *              result (-errno), "signal" the signal that ended the child
- *   forkown    (defect 2) children made by glibc's _Fork() and by a raw
- *              clone() without CLONE_VM each add an address (::2, ::4)
- *              from a buffer their parent then overwrites in its own
- *              memory with another one (::3, ::5): the kernel must get
- *              the child's
- *   zeroiov    (defect 3) sendmsg() of an RTM_NEWADDR of ::1 with a second
- *              iovec of length 0 at a kernel address
- *   sameseq    (defect 4) one route (fd00:44::/64) sent twice, same seq,
- *              before reading: a1, a2 the two answers, "extra" the
- *              answers queued after them
- *   adddel     (defect 5) an add of fd00:45::/64 (seq 501) then its delete
- *              (seq 502), pipelined: the answers in the order read
- *   stdin      (defect 6) stdin closed; a route (fd00:46::/64) read with
- *              MSG_DONTWAIT, then fd 0 watched until DAD ended; then a
- *              route (fd00:47::/64) read by a blocked thread while the
- *              main thread watches fd 0 (struct fd0_watch: "open",
- *              "held", "ack")
- *   closerange-nb  (defect 6) a route (fd00:48::/64) read with
- *              MSG_DONTWAIT, then close_range(3, ~0U, 0) and new
- *              descriptors (a UDP pair, files): until DAD ended and 1 s
- *              more, were any closed behind the program's back ("lost"),
- *              did anything arrive on its UDP receiver ("foreign")?
- *   closerange-wait  (defect 6) 4 rounds: a thread blocked on a route's
- *              answer (fd00:60::/64, 61, 62, 63); as soon as the lowest
- *              free number is taken (the wait's first descriptor), and
- *              4 us, 32 us, 256 us, 2 ms later, the main thread closes
- *              every number above its socket (close_range in rounds 0
- *              and 2, closefrom in 1 and 3) and opens files:
- *              "wait_seen" (rounds), "lost", "answers" (a list)
- *   rebind     (defect 7) a socket bound to an explicit nl_pid reads a
- *              route's (fd00:4a::/64) answer with MSG_DONTWAIT, is
- *              closed, and a new one binds the same nl_pid: "rebind"
- *   forkwait   (defect 8) 4 rounds, a thread blocked on a route's answer
- *              (fd00:70::/64, 71, 72, 73) and a fork(): in round 0 while
- *              the thread waits, in the others as soon as the wait's first
- *              descriptor appears (+4 us, 32 us, 256 us): "child_extra",
- *              the children's descriptors the program never opened,
- *              "wait_seen" (rounds), "answers"
- *   threads    (defect 9) a single-threaded program reads a route's
- *              (fd00:4c::/64) answer with MSG_DONTWAIT ("first"), then
- *              another's (fd00:4f::/64) on the socket made O_NONBLOCK
- *              ("nonblock"); then "threads" (/proc/self/status) and
- *              unshare(CLONE_NEWUSER)
- *   vfork      (defect 10) three routes (fd00:a0/a1/a2::/64), each read by
- *              a blocking recv after: no child; a vfork() child that
- *              closes its copy of the socket; a vfork() child that calls
- *              close_range(3, ~0U, 0) and execs /bin/true (Python's
- *              subprocess)
- *   cancel     (defect 11; with build/tests/reliability/cancelhook.so
- *              preloaded after the shim) a thread blocked on a route's
- *              (fd00:4d::/64) answer is cancelled when the shim sends
- *              the route again: "hooked", "cancelled", "leaked"; then
- *              one (fd00:80::/64) is cancelled by the main thread while
- *              it waits for DAD: "wait_cancelled", "wait_leaked"; then an
- *              address is added on the same socket ("after")
- *   emfile     (defect 12) a blocking read of a route's (fd00:4e::/64)
- *              answer with every descriptor taken (RLIMIT_NOFILE)
+ * Prints "corners: case=MODE key=value ...": what the process saw (the
+ * kernel's answers as errno names, return values, descriptors); exits 0
+ * unless the test itself could not run.  corners.sh judges the values, and
+ * the kernel's tables, against a run without the shim.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
-#include <dirent.h>
-#include <dlfcn.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/if_addr.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
-#include <poll.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -111,283 +66,420 @@
 
 #include "nltest.h"
 
-#ifndef RTA_TABLE
-#define RTA_TABLE 15
-#endif
-
 #define TABLE 233
-#define MAXFD 65536	/* the shim's own numbers may be high: up to 4096 */
 
-/* glibc >= 2.34 (the shim wraps them); declared here for -std=gnu99. */
-int close_range(unsigned first, unsigned last, int flags);
-void closefrom(int lowfd);
-
-extern char **environ;
-
-static unsigned ifindex;
-static char prefix[64];
+static unsigned ifindex, ifindex2;
+static struct in6_addr addr;
 static uint32_t seq_ctr = 500;
+static int base_fds;
 
-/* PREFIX::@n */
-static struct in6_addr addr_n(unsigned n)
-{
-	char s[96];
-	struct in6_addr a;
-
-	snprintf(s, sizeof(s), "%s::%x", prefix, n);
-	if (inet_pton(AF_INET6, s, &a) != 1)
-		die("corners: address");
-	return a;
-}
-
-/* strongSwan 5.5.1's RTM_NEWADDR: ifa_flags 0, no NODAD. */
-static void newaddr(struct msg *m, const struct in6_addr *a)
-{
-	memset(m, 0, sizeof(*m));
-	m->h.nlmsg_len = NLMSG_HDRLEN;
-	m->h.nlmsg_type = RTM_NEWADDR;
-	m->h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
-	m->h.nlmsg_seq = ++seq_ctr;
-	addr6_body(m, a, ifindex, 0);
-}
-
-static void route(struct msg *m, uint16_t type, const struct in6_addr *src,
-		  unsigned dst_byte, uint32_t seq)
+static void start(struct msg *m, uint16_t type, uint16_t flags)
 {
 	memset(m, 0, sizeof(*m));
 	m->h.nlmsg_len = NLMSG_HDRLEN;
 	m->h.nlmsg_type = type;
-	m->h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	if (type == RTM_NEWROUTE)
-		m->h.nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
-	m->h.nlmsg_seq = seq ? seq : ++seq_ctr;
-	route6_body(m, src, dst_byte, ifindex, TABLE);
+	m->h.nlmsg_flags = (uint16_t)(NLM_F_REQUEST | NLM_F_ACK | flags);
+	m->h.nlmsg_seq = __atomic_add_fetch(&seq_ctr, 1, __ATOMIC_RELAXED);
 }
 
-/* Every receive on it ends within 20 s: a read that would hang fails
- * with EAGAIN instead, and the case says so. */
-static void bound_reads(int s)
+static void route(struct msg *m, uint16_t type, const struct in6_addr *src, unsigned dst)
 {
-	struct timeval tv = { 20, 0 };
-
-	if (setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
-		die("corners: SO_RCVTIMEO");
+	start(m, type, type == RTM_NEWROUTE ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	route6_body(m, src, dst, ifindex, TABLE);
 }
 
-static int nl_sock(void)
+static void newaddr(struct msg *m, const struct in6_addr *a, unsigned index, uint32_t flags)
 {
-	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-
-	if (s < 0)
-		die("corners: netlink socket");
-	bound_reads(s);
-	return s;
+	start(m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+	addr6_body(m, a, index, flags);
 }
 
-static void nl_send(int s, const struct msg *m)
+/* sendto() the kernel; returns 0 or errno. */
+static int send_to(int fd, const void *buf, size_t len, int flags)
 {
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct sockaddr_nl k = { .nl_family = AF_NETLINK };
 
-	if (sendto(s, m, m->h.nlmsg_len, 0, (struct sockaddr *)&kernel,
-		   sizeof(kernel)) != (ssize_t)m->h.nlmsg_len)
-		die("corners: sendto");
+	return sendto(fd, buf, len, flags, (struct sockaddr *)&k, sizeof(k)) ==
+	       (ssize_t)len ? 0 : errno;
 }
 
-/* The next NLMSG_ERROR read from @s (@seq set): its error, or -1000 -
- * errno when the receive failed. */
-static int next_answer(int s, int flags, uint32_t *seq)
+/* The next answer (NLMSG_ERROR) on @fd, as a negative errno or 0; notifications
+ * are skipped; ENOBUFS is counted in *@nobufs when given.  1 when none came
+ * within 10 s (SO_RCVTIMEO), 2 on another error. */
+static int answer(int fd, uint32_t *seq, int *nobufs)
 {
+	struct timeval tv = { 10, 0 };
 	char buf[8192];
 
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	for (;;) {
-		ssize_t n = recv(s, buf, sizeof(buf), flags);
-		const struct nlmsghdr *h = (const void *)buf;
-		int len = (int)n;
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *h = (struct nlmsghdr *)buf;
 
+		if (n < 0 && errno == ENOBUFS && nobufs) {
+			(*nobufs)++;
+			continue;
+		}
 		if (n < 0)
-			return -1000 - errno;
-		for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
+			return errno == EAGAIN ? 1 : 2;
+		for (; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n))
 			if (h->nlmsg_type == NLMSG_ERROR) {
-				*seq = h->nlmsg_seq;
-				return ((const struct nlmsgerr *)NLMSG_DATA(h))->error;
+				if (seq)
+					*seq = h->nlmsg_seq;
+				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
 			}
 	}
 }
 
-/* The answer to @seq (earlier ones skipped). */
-static int answer(int s, uint32_t seq, int flags)
+/* Sends @m and returns its answer (or a positive errno of the send). */
+static int nl_do(int fd, struct msg *m)
 {
-	for (;;) {
-		uint32_t got = 0;
-		int e = next_answer(s, flags, &got);
+	int e = send_to(fd, m, m->h.nlmsg_len, 0);
 
-		if (e <= -1000 || got == seq)
-			return e;
-	}
+	return e ? e : answer(fd, NULL, NULL);
 }
 
-static int nl_do(int s, const struct msg *m)
+static const char *name(int e)
 {
-	nl_send(s, m);
-	return answer(s, m->h.nlmsg_seq, 0);
+	static char b[8][24];
+	static int k;
+	char *s = b[k++ % 8];
+
+	if (e == 0)
+		return "0";
+	if (e == 1)
+		return "none";
+	snprintf(s, 24, "%s%s", e < 0 ? "" : "send:", strerrorname_np(e < 0 ? -e : e));
+	return s;
 }
 
-/* Adds PREFIX::@n (tentative: DAD runs); exits unless the kernel says ok. */
-static struct in6_addr add_addr(int s, unsigned n)
+/* ADDR (or @a) on IFNAME without NODAD: tentative (DADSHIM_NODAD=0). */
+static void add_tentative(const struct in6_addr *a, unsigned index)
 {
-	struct in6_addr a = addr_n(n);
 	struct msg m;
-	int e;
+	int fd = nl_open(), e;
 
-	newaddr(&m, &a);
-	if ((e = nl_do(s, &m)) != 0) {
-		fprintf(stderr, "corners: adding %s::%x: %d\n", prefix, n, e);
+	newaddr(&m, a, index, 0);
+	e = nl_do(fd, &m);
+	close(fd);
+	if (e) {
+		fprintf(stderr, "corners: address add: %s\n", name(e));
 		exit(2);
 	}
-	return a;
 }
 
-/* The kernel's flags of @a (/proc/net/if_inet6), or -1 when absent. */
-static int addr_flags(const struct in6_addr *a)
-{
-	char want[33], line[256];
-	FILE *f = fopen("/proc/net/if_inet6", "r");
-	int i, flags = -1;
-
-	if (!f)
-		die("corners: /proc/net/if_inet6");
-	for (i = 0; i < 16; i++)
-		snprintf(want + 2 * i, 3, "%02x", a->s6_addr[i]);
-	while (fgets(line, sizeof(line), f)) {
-		unsigned idx, plen, scope, fl;
-		char hex[40];
-
-		if (sscanf(line, "%39s %x %x %x %x", hex, &idx, &plen, &scope, &fl) == 5 &&
-		    !strcmp(hex, want))
-			flags = (int)fl;
-	}
-	fclose(f);
-	return flags;
-}
-
-/* Until DAD of @a ended (bounded: 20 s). */
-static void wait_dad(const struct in6_addr *a)
+/* Waits until a send of another thread sits in the shim's wait: the shim's
+ * socket is one descriptor more (bounded: without the shim, 300 ms). */
+static int wait_begun(void)
 {
 	int i;
 
-	for (i = 0; i < 400; i++) {
-		int fl = addr_flags(a);
-
-		if (fl >= 0 && !(fl & IFA_F_TENTATIVE))
-			return;
-		sleep_ms(50);
-	}
-}
-
-/* ---- descriptors ---- */
-
-struct fdset {
-	unsigned char on[MAXFD / 8];	/* a bit per number */
-};
-
-static int fd_in(const struct fdset *set, int fd)
-{
-	return (set->on[fd / 8] >> (fd % 8)) & 1;
-}
-
-/* The open descriptors, without the one reading them. */
-static void fds_now(struct fdset *set)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-
-	memset(set, 0, sizeof(*set));
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		int fd = atoi(e->d_name);
-
-		if (e->d_name[0] != '.' && fd != dirfd(d) && fd >= 0 && fd < MAXFD)
-			set->on[fd / 8] |= (unsigned char)(1u << (fd % 8));
-	}
-	closedir(d);
-}
-
-/* Open descriptors not in @base. */
-static int fds_extra(const struct fdset *base)
-{
-	struct fdset now;
-	int fd, n = 0;
-
-	fds_now(&now);
-	for (fd = 0; fd < MAXFD; fd++)
-		if (fd_in(&now, fd) && !fd_in(base, fd))
-			n++;
-	return n;
-}
-
-static int is_open(int fd)
-{
-	return fcntl(fd, F_GETFD) >= 0;
-}
-
-/* ---- a thread blocked on a route's answer ---- */
-
-struct waiter {
-	int s;
-	struct msg m;
-	int answer;
-	int done;
-	int testcancel;
-};
-
-static void *waiter_main(void *arg)
-{
-	struct waiter *w = arg;
-
-	nl_send(w->s, &w->m);
-	if (w->testcancel) {
-		/* The hook cancels this thread at the shim's resend. */
-		int *armed = dlsym(RTLD_DEFAULT, "cancelhook_armed");
-
-		if (armed)
-			__atomic_store_n(armed, 1, __ATOMIC_SEQ_CST);
-	}
-	w->answer = answer(w->s, w->m.h.nlmsg_seq, 0);
-	if (w->testcancel)
-		pthread_testcancel();	/* a cancel left pending in the shim */
-	__atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
-	return NULL;
-}
-
-static void waiter_start(pthread_t *t, struct waiter *w)
-{
-	if (pthread_create(t, NULL, waiter_main, w))
-		die("corners: thread");
-}
-
-static int waiter_done(struct waiter *w)
-{
-	return __atomic_load_n(&w->done, __ATOMIC_SEQ_CST);
-}
-
-/* Until a descriptor outside @base appears (the shim's wait has begun) or
- * @w is done; bounded (15 s). */
-static int wait_begun(const struct fdset *base, struct waiter *w)
-{
-	int i;
-
-	for (i = 0; i < 1500 && !waiter_done(w); i++) {
-		if (fds_extra(base) > 0)
+	for (i = 0; i < 60; i++) {
+		if (count_fds() > base_fds)
 			return 1;
-		sleep_ms(10);
+		sleep_ms(5);
 	}
 	return 0;
 }
 
-/* ---- the modes ---- */
+/* The highest open descriptor number. */
+static int highest_fd(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int hi = -1;
 
-static int mode_sendmmsg(void)
+	if (!d)
+		die("/proc/self/fd");
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && atoi(e->d_name) > hi && atoi(e->d_name) != dirfd(d))
+			hi = atoi(e->d_name);
+	closedir(d);
+	return hi;
+}
+
+/* Whether table 233 holds fd00:@dst::/64. */
+static int route_there(unsigned dst)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "ip -6 route show table %d | grep -q '^fd00:%x::/64 '",
+		 TABLE, dst);
+	return system(cmd) == 0;
+}
+
+/* ---- 1: add and delete in one datagram ---- */
+static void m_adddel(void)
+{
+	struct msg a, d;
+	char buf[1200];
+	int fd = nl_open(), e, e1, e2;
+	size_t la;
+
+	add_tentative(&addr, ifindex);
+	route(&a, RTM_NEWROUTE, &addr, 0xc1);
+	route(&d, RTM_DELROUTE, &addr, 0xc1);
+	la = NLMSG_ALIGN(a.h.nlmsg_len);
+	memcpy(buf, &a, a.h.nlmsg_len);
+	memcpy(buf + la, &d, d.h.nlmsg_len);
+	e = send_to(fd, buf, la + d.h.nlmsg_len, 0);
+	e1 = e ? e : answer(fd, NULL, NULL);
+	e2 = e ? e : answer(fd, NULL, NULL);
+	printf("corners: case=adddel add=%s del=%s route=%d\n", name(e1), name(e2),
+	       route_there(0xc1));
+}
+
+/* ---- 2: writev ---- */
+static void m_writev(void)
+{
+	struct in6_addr a2 = addr;
+	struct msg m;
+	struct iovec iov[2];
+	int fd = nl_open(), ea, e1, e2 = 0;
+
+	a2.s6_addr[15]++;
+	newaddr(&m, &a2, ifindex, 0);
+	iov[0].iov_base = &m;
+	iov[0].iov_len = 10;	/* the header cut in two */
+	iov[1].iov_base = (char *)&m + 10;
+	iov[1].iov_len = m.h.nlmsg_len - 10;
+	ea = writev(fd, iov, 2) == (ssize_t)m.h.nlmsg_len ? answer(fd, NULL, NULL) : errno;
+	add_tentative(&addr, ifindex);
+	route(&m, RTM_NEWROUTE, &addr, 0xc2);
+	e1 = send(fd, &m, m.h.nlmsg_len, 0) == (ssize_t)m.h.nlmsg_len ? answer(fd, NULL, NULL)
+									: errno;
+	route(&m, RTM_DELROUTE, &addr, 0xc2);
+	iov[0].iov_len = m.h.nlmsg_len;
+	iov[0].iov_base = &m;
+	e2 = writev(fd, iov, 1) == (ssize_t)m.h.nlmsg_len ? answer(fd, NULL, NULL) : errno;
+	printf("corners: case=writev addr2=%s add=%s del=%s route=%d\n", name(ea), name(e1),
+	       name(e2), route_there(0xc2));
+}
+
+/* ---- 3, 5, 6: a thread whose send waits ---- */
+struct sender {
+	int fd;
+	struct msg m;
+	int flags;
+	int err;	/* 0, or the send's errno */
+	int done;
+};
+
+static void *send_thread(void *arg)
+{
+	struct sender *s = arg;
+
+	s->err = send_to(s->fd, &s->m, s->m.h.nlmsg_len, s->flags);
+	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void m_threads(void)
+{
+	struct sender a = { .fd = nl_open() };
+	struct msg d;
+	pthread_t t;
+	uint32_t s1 = 0, s2 = 0;
+	int e1, e2, in_wait;
+
+	add_tentative(&addr, ifindex);
+	base_fds = count_fds();
+	route(&a.m, RTM_NEWROUTE, &addr, 0xc3);
+	if (pthread_create(&t, NULL, send_thread, &a))
+		die("pthread_create");
+	in_wait = wait_begun();
+	route(&d, RTM_DELROUTE, &addr, 0xc3);
+	if (send_to(a.fd, &d, d.h.nlmsg_len, 0))
+		die("send delete");
+	pthread_join(t, NULL);
+	e1 = a.err ? a.err : answer(a.fd, &s1, NULL);
+	e2 = a.err ? a.err : answer(a.fd, &s2, NULL);
+	printf("corners: case=threads in_wait=%d first=%s:%s second=%s:%s route=%d\n", in_wait,
+	       s1 == a.m.h.nlmsg_seq ? "add" : "del", name(e1),
+	       s2 == a.m.h.nlmsg_seq ? "add" : "del", name(e2), route_there(0xc3));
+}
+
+/* ---- 4: overrun of a request socket that also takes events ---- */
+static void m_overrun(void)
+{
+	struct sender a;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
+				  .nl_groups = RTMGRP_IPV6_IFADDR };
+	int small = 1, nobufs = 0, e, i, fl;
+	pthread_t t;
+	uint32_t seq = 0;
+
+	add_tentative(&addr, ifindex);
+	a.fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (a.fd < 0 || setsockopt(a.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)) ||
+	    bind(a.fd, (struct sockaddr *)&sa, sizeof(sa)))
+		die("event socket");
+	a.flags = 0;
+	a.done = 0;
+	base_fds = count_fds();
+	route(&a.m, RTM_NEWROUTE, &addr, 0xc4);
+	if (pthread_create(&t, NULL, send_thread, &a))
+		die("pthread_create");
+	fl = wait_begun();
+	for (i = 0; i < 64; i++) {	/* the events that fill the buffer */
+		struct in6_addr x = addr;
+		struct msg m;
+		int fd = nl_open();
+
+		x.s6_addr[13] = 0xee;
+		x.s6_addr[15] = (uint8_t)i;
+		newaddr(&m, &x, ifindex, IFA_F_NODAD);
+		(void)nl_do(fd, &m);
+		m.h.nlmsg_type = RTM_DELADDR;
+		m.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+		(void)nl_do(fd, &m);
+		close(fd);
+	}
+	pthread_join(t, NULL);
+	/* What the program reads: the overrun, then what is queued (the
+	 * answer itself may have been dropped in the overrun). */
+	e = a.err ? 1 : answer(a.fd, &seq, &nobufs);
+	printf("corners: case=overrun in_wait=%d send=%s nobufs=%d answer=%s route=%d\n", fl,
+	       name(a.err), nobufs > 0, seq == a.m.h.nlmsg_seq ? name(e) : "none",
+	       route_there(0xc4));
+}
+
+static void m_reuse(void)
+{
+	struct sender a = { .fd = nl_open() };
+	struct sockaddr_in lo = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	pthread_t t;
+	char buf[16];
+	int u = -1, number = a.fd, in_wait;
+	ssize_t n;
+
+	add_tentative(&addr, ifindex);
+	base_fds = count_fds();
+	route(&a.m, RTM_NEWROUTE, &addr, 0xc5);
+	if (pthread_create(&t, NULL, send_thread, &a))
+		die("pthread_create");
+	in_wait = wait_begun();
+	if (in_wait) {
+		close(a.fd);
+		u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (u < 0 || bind(u, (struct sockaddr *)&lo, sizeof(lo)))
+			die("udp");
+	}
+	pthread_join(t, NULL);
+	n = u >= 0 ? recv(u, buf, sizeof(buf), MSG_DONTWAIT) : -1;
+	printf("corners: case=reuse in_wait=%d udp_number=%s send=%s udp_got=%s route=%d\n",
+	       in_wait, u == number ? "same" : "other", name(a.err),
+	       n < 0 ? name(errno) : "data", route_there(0xc5));
+}
+
+static void m_dup2(void)
+{
+	struct sender a = { .fd = nl_open() };
+	pthread_t t;
+	int p[2], target, kept, wrote, child_has = -1, close_ret, status;
+	char c = 0;
+	pid_t pid;
+
+	add_tentative(&addr, ifindex);
+	base_fds = count_fds();
+	if (pipe(p))
+		die("pipe");
+	route(&a.m, RTM_NEWROUTE, &addr, 0xc6);
+	if (pthread_create(&t, NULL, send_thread, &a))
+		die("pthread_create");
+	/* The shim's number, or one nobody uses. */
+	target = wait_begun() ? highest_fd() : 1000;
+	if (dup2(p[1], target) != target)
+		die("dup2");
+	pthread_join(t, NULL);
+	kept = fcntl(target, F_GETFD) >= 0;
+	wrote = write(target, "x", 1) == 1 && read(p[0], &c, 1) == 1 && c == 'x';
+	pid = fork();
+	if (pid == 0)
+		_exit(fcntl(target, F_GETFD) >= 0 ? 0 : 1);
+	if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+		child_has = WEXITSTATUS(status) == 0;
+	close_ret = close(target);
+	close(p[0]);
+	close(p[1]);
+	printf("corners: case=dup2 send=%s kept=%d wrote=%d child_has=%d close=%d fds_left=%d\n",
+	       name(a.err), kept, wrote, child_has, close_ret, count_fds() - base_fds);
+}
+
+/* ---- 7: a pending cancellation ---- */
+static void *cancel_thread(void *arg)
+{
+	struct sender *s = arg;
+
+	pthread_cancel(pthread_self());
+	s->err = send_to(s->fd, &s->m, s->m.h.nlmsg_len, 0);
+	s->done = 1;	/* never reached: sendto() is a cancellation point */
+	return NULL;
+}
+
+static void m_cancel(void)
+{
+	struct sender a = { .fd = nl_open() };
+	pthread_t t;
+	void *ret = NULL;
+
+	add_tentative(&addr, ifindex);
+	base_fds = count_fds();
+	route(&a.m, RTM_NEWROUTE, &addr, 0xc7);
+	if (pthread_create(&t, NULL, cancel_thread, &a))
+		die("pthread_create");
+	pthread_join(t, &ret);
+	printf("corners: case=cancel cancelled=%d fds_left=%d route=%d\n",
+	       ret == PTHREAD_CANCELED && !a.done, count_fds() - base_fds, route_there(0xc7));
+}
+
+/* ---- 9: a clone(CLONE_VM) child after its parent's exec ---- */
+static pid_t parent_pid;
+
+static int clone_child(void *arg)
+{
+	char path[64], comm[32] = "";
+	struct msg m;
+	int i, fd, e = 1;
+
+	(void)arg;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)parent_pid);
+	for (i = 0; i < 400 && strncmp(comm, "sleep", 5); i++) {
+		FILE *f = fopen(path, "r");
+
+		comm[0] = 0;
+		if (f) {
+			if (!fgets(comm, sizeof(comm), f))
+				comm[0] = 0;
+			fclose(f);
+		}
+		sleep_ms(5);
+	}
+	/* The bytes live in this child's memory, which the exec'd parent no
+	 * longer shares. */
+	fd = nl_open();
+	newaddr(&m, &addr, ifindex, 0);
+	if (!strncmp(comm, "sleep", 5))
+		e = nl_do(fd, &m);
+	printf("corners: case=clonevm parent_execd=%d add=%s\n", !strncmp(comm, "sleep", 5),
+	       name(e));
+	fflush(stdout);
+	return 0;
+}
+
+static void m_clonevm(void)
+{
+	static char stack[256 * 1024];
+
+	parent_pid = getpid();
+	if (clone(clone_child, stack + sizeof(stack), CLONE_VM, NULL) < 0)
+		die("clone");
+	execlp("sleep", "sleep", "3", (char *)NULL);
+	die("exec");
+}
+
+/* ---- 10: sendmmsg with process_vm_writev refused ---- */
+static void m_mmsg(void)
 {
 	struct sock_filter filter[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
@@ -396,672 +488,239 @@ static int mode_sendmmsg(void)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = { sizeof(filter) / sizeof(filter[0]), filter };
-	int status = 0, sig = 0, code = -1;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		die("corners: fork");
-	if (pid == 0) {
-		static struct msg m;
-		static struct iovec iov;
-		struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-		struct in6_addr a = addr_n(1);
-		struct mmsghdr *vec;
-		int s = nl_sock(), n;
-
-		vec = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (vec == MAP_FAILED)
-			_exit(120);
-		newaddr(&m, &a);
-		iov.iov_base = &m;
-		iov.iov_len = m.h.nlmsg_len;
-		vec[0].msg_hdr.msg_name = &kernel;
-		vec[0].msg_hdr.msg_namelen = sizeof(kernel);
-		vec[0].msg_hdr.msg_iov = &iov;
-		vec[0].msg_hdr.msg_iovlen = 1;
-		/* Readable, not writable: the kernel cannot store msg_len. */
-		if (mprotect(vec, 4096, PROT_READ) < 0 ||
-		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
-			_exit(121);
-		n = sendmmsg(s, vec, 1, 0);
-		_exit(n < 0 ? (errno < 100 ? errno : 99) : 100 + n);
-	}
-	if (waitpid(pid, &status, 0) != pid)
-		die("corners: waitpid");
-	if (WIFSIGNALED(status))
-		sig = WTERMSIG(status);
-	else
-		code = WEXITSTATUS(status);
-	printf("corners: mode=sendmmsg sendmmsg=%d signal=%d\n",
-	       code < 0 ? 0 : code >= 100 ? code - 100 : -code, sig);
-	return 0;
-}
-
-static struct msg fork_req;
-
-/* A child by _Fork() (@how 0) or a raw clone() (1) sends fork_req after
- * its parent has overwritten its own copy with PREFIX::@other. Returns
- * the child's status: 0 (acked), 1 (refused), 128 + signal, -1 when the
- * way is missing. */
-static int child_sends(int s, int how, unsigned other)
-{
-	pid_t (*fork_fn)(void) = NULL;
-	void *p = dlsym(RTLD_DEFAULT, "_Fork");
-	struct in6_addr a = addr_n(other);
-	int sync[2], status = 0;
-	uint32_t seq;
-	pid_t pid;
-
-	if (pipe(sync) < 0)
-		die("corners: pipe");
-	if (how == 0) {
-		if (!p)
-			return -1;
-		memcpy(&fork_fn, &p, sizeof(p));
-		pid = fork_fn();
-	} else {
-		pid = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, NULL);
-	}
-	if (pid < 0)
-		die("corners: _Fork/clone");
-	if (pid == 0) {
-		char c;
-
-		if (read(sync[0], &c, 1) != 1)
-			_exit(3);
-		_exit(nl_do(s, &fork_req) == 0 ? 0 : 1);
-	}
-	/* The parent's memory only: the child has its own copy.  The same
-	 * seq, so that a child given these bytes still gets an answer. */
-	seq = fork_req.h.nlmsg_seq;
-	newaddr(&fork_req, &a);
-	fork_req.h.nlmsg_seq = seq;
-	if (write(sync[1], "x", 1) != 1)
-		die("corners: pipe write");
-	if (waitpid(pid, &status, 0) != pid)
-		die("corners: waitpid");
-	close(sync[0]);
-	close(sync[1]);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-static int mode_forkown(void)
-{
-	int s = nl_sock(), f, c;
-	struct in6_addr a;
-
-	add_addr(s, 1);	/* the shim has looked at this process */
-	a = addr_n(2);
-	newaddr(&fork_req, &a);
-	f = child_sends(s, 0, 3);
-	a = addr_n(4);
-	newaddr(&fork_req, &a);
-	c = child_sends(s, 1, 5);
-	printf("corners: mode=forkown fork_child=%d clone_child=%d\n", f, c);
-	return 0;
-}
-
-static int mode_zeroiov(void)
-{
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	struct in6_addr a = addr_n(1);
+	struct sockaddr_nl k = { .nl_family = AF_NETLINK };
+	struct in6_addr a2 = addr;
+	struct msg m[2];
 	struct iovec iov[2];
-	struct msghdr mh;
-	struct msg m;
-	int s = nl_sock(), r = 0;
-	ssize_t n;
+	struct mmsghdr v[2];
+	int fd = nl_open(), i, n, e1, e2;
 
-	newaddr(&m, &a);
-	iov[0].iov_base = &m;
-	iov[0].iov_len = m.h.nlmsg_len;
-	iov[1].iov_base = (void *)(uintptr_t)0xffff888000000000ull;	/* kernel space */
-	iov[1].iov_len = 0;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_name = &kernel;
-	mh.msg_namelen = sizeof(kernel);
-	mh.msg_iov = iov;
-	mh.msg_iovlen = 2;
-	n = sendmsg(s, &mh, 0);
-	if (n >= 0)
-		r = answer(s, m.h.nlmsg_seq, 0);
-	printf("corners: mode=zeroiov sendmsg=%d answer=%d\n", n < 0 ? -errno : (int)n, r);
-	return 0;
-}
-
-static int mode_sameseq(void)
-{
-	int s = nl_sock(), a1, a2, extra = 0;
-	struct in6_addr a = add_addr(s, 1);
-	uint32_t q1 = 0, q2 = 0, q3 = 0;
-	struct msg m;
-
-	route(&m, RTM_NEWROUTE, &a, 0x44, 0);
-	nl_send(s, &m);
-	nl_send(s, &m);
-	a1 = next_answer(s, 0, &q1);
-	a2 = next_answer(s, 0, &q2);
-	/* Anything more queued would be a third answer to two requests. */
-	while (next_answer(s, MSG_DONTWAIT, &q3) > -1000)
-		extra++;
-	printf("corners: mode=sameseq seq=%u a1=%d a2=%d seq1=%u seq2=%u extra=%d\n",
-	       m.h.nlmsg_seq, a1, a2, q1, q2, extra);
-	return 0;
-}
-
-static int mode_adddel(void)
-{
-	int s = nl_sock(), e1, e2;
-	struct in6_addr a = add_addr(s, 1);
-	uint32_t q1 = 0, q2 = 0;
-	struct msg add, del;
-
-	route(&add, RTM_NEWROUTE, &a, 0x45, 501);
-	route(&del, RTM_DELROUTE, &a, 0x45, 502);
-	nl_send(s, &add);
-	nl_send(s, &del);
-	e1 = next_answer(s, 0, &q1);
-	e2 = next_answer(s, 0, &q2);
-	printf("corners: mode=adddel first_seq=%u first=%d second_seq=%u second=%d\n",
-	       q1, e1, q2, e2);
-	return 0;
-}
-
-/* What was seen at fd 0, closed by the program, sample after sample:
- * ever open (the shim's wait socket may pass through the lowest free
- * number for the moment it takes to move it high), "held" (the same open
- * file still there 200 ms after it was first seen: a descriptor the shim
- * keeps at 0), a netlink answer read from it. */
-struct fd0_watch {
-	int open;
-	int held;
-	int ack;
-	dev_t dev;
-	ino_t ino;
-	uint64_t since;	/* ms; 0: nothing at fd 0 at the last sample */
-};
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static uint64_t now_ms(void)
-{
-	return now_us() / 1000u;
-}
-
-static void watch_fd0(struct fd0_watch *r)
-{
-	struct pollfd p = { 0, POLLIN, 0 };
-	struct stat st;
-
-	if (fstat(0, &st) < 0) {
-		r->since = 0;
-		return;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		die("seccomp");
+	a2.s6_addr[15]++;
+	newaddr(&m[0], &addr, ifindex, 0);
+	newaddr(&m[1], &a2, ifindex, 0);
+	memset(v, 0, sizeof(v));
+	for (i = 0; i < 2; i++) {
+		iov[i].iov_base = &m[i];
+		iov[i].iov_len = m[i].h.nlmsg_len;
+		v[i].msg_hdr.msg_name = &k;
+		v[i].msg_hdr.msg_namelen = sizeof(k);
+		v[i].msg_hdr.msg_iov = &iov[i];
+		v[i].msg_hdr.msg_iovlen = 1;
 	}
-	r->open = 1;
-	if (!r->since || st.st_dev != r->dev || st.st_ino != r->ino) {
-		r->dev = st.st_dev;
-		r->ino = st.st_ino;
-		r->since = now_ms();
-	} else if (now_ms() - r->since >= 200) {
-		r->held = 1;
-	}
-	if (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
-		char buf[4096];
-		ssize_t n = recv(0, buf, sizeof(buf), MSG_DONTWAIT);
-		const struct nlmsghdr *h = (const void *)buf;
-
-		if (n >= (ssize_t)sizeof(*h) && h->nlmsg_type == NLMSG_ERROR)
-			r->ack = 1;
-	}
+	n = sendmmsg(fd, v, 2, 0);
+	e1 = n > 0 ? answer(fd, NULL, NULL) : errno;
+	e2 = n > 1 ? answer(fd, NULL, NULL) : errno;
+	printf("corners: case=mmsg ret=%d len0=%u len1=%u add1=%s add2=%s\n", n, v[0].msg_len,
+	       v[1].msg_len, name(e1), name(e2));
 }
 
-static int mode_stdin(void)
+/* ---- 11: the socket in another namespace than the thread ---- */
+static void m_netns(void)
 {
-	struct fd0_watch nb, wt;
-	struct waiter w;
-	struct in6_addr a;
 	struct msg m;
+	int fd = nl_open(), e;
+
+	add_tentative(&addr, ifindex);
+	if (unshare(CLONE_NEWNET))
+		die("unshare");
+	route(&m, RTM_NEWROUTE, &addr, 0xcb);
+	e = nl_do(fd, &m);
+	printf("corners: case=netns route_answer=%s\n", name(e));
+}
+
+/* ---- 12: the program's sweeps against the shim's log socket ---- */
+static int sweep_base;
+static volatile int log_done;
+
+static void *log_thread(void *arg)
+{
+	struct in6_addr a = addr;
+	struct msg m;
+	int fd = nl_open(), i;
+
+	(void)arg;
+	for (i = 0; i < 2000; i++) {
+		a.s6_addr[14] = (uint8_t)(i >> 8);
+		a.s6_addr[15] = (uint8_t)i;
+		newaddr(&m, &a, ifindex, 0);
+		(void)nl_do(fd, &m);
+		m.h.nlmsg_type = RTM_DELADDR;
+		m.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+		(void)nl_do(fd, &m);
+	}
+	log_done = 1;
+	return NULL;
+}
+
+static void m_logsweep(void)
+{
+	struct stat null_st, st;
 	pthread_t t;
-	int s, first, i;
+	int i, damaged = 0, sweeps = 0;
 
-	memset(&nb, 0, sizeof(nb));
-	memset(&wt, 0, sizeof(wt));
-	/* The program's own socket first: it must not be the one at 0. */
-	s = nl_sock();
-	close(0);
-	/* A non-blocking reader. */
-	a = add_addr(s, 1);
-	route(&m, RTM_NEWROUTE, &a, 0x46, 0);
-	nl_send(s, &m);
-	first = answer(s, m.h.nlmsg_seq, MSG_DONTWAIT);
-	for (i = 0; i < 400 && (i < 20 || (addr_flags(&a) & IFA_F_TENTATIVE)); i++) {
-		watch_fd0(&nb);
-		sleep_ms(50);
-	}
-	/* A thread that waits, the main thread watching. */
-	memset(&w, 0, sizeof(w));
-	w.s = s;
-	a = add_addr(s, 2);
-	route(&w.m, RTM_NEWROUTE, &a, 0x47, 0);
-	waiter_start(&t, &w);
-	for (i = 0; i < 3000 && !waiter_done(&w); i++) {
-		watch_fd0(&wt);
-		sleep_ms(10);
-	}
-	pthread_join(t, NULL);
-	printf("corners: mode=stdin first=%d nb_fd0_open=%d nb_fd0_held=%d nb_fd0_ack=%d "
-	       "wait_fd0_open=%d wait_fd0_held=%d wait_fd0_ack=%d answer=%d\n",
-	       first, nb.open, nb.held, nb.ack, wt.open, wt.held, wt.ack, w.answer);
-	return 0;
-}
+	if (stat("/dev/null", &null_st))
+		die("/dev/null");
+	sweep_base = highest_fd() + 8;
+	if (pthread_create(&t, NULL, log_thread, NULL))
+		die("pthread_create");
+	for (i = 0; i < 20000 || !log_done; i++, sweeps++) {
+		int fd;
 
-/* Opens @n files (/dev/null) into @fds. */
-static void open_files(int *fds, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if ((fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
-			die("corners: /dev/null");
-}
-
-static int closed_of(const int *fds, int n)
-{
-	int i, lost = 0;
-
-	for (i = 0; i < n; i++)
-		lost += !is_open(fds[i]);
-	return lost;
-}
-
-static int mode_closerange_nb(void)
-{
-	int s = nl_sock(), first, rx, tx, files[6], i, foreign = 0, lost;
-	struct sockaddr_in6 sa;
-	socklen_t salen = sizeof(sa);
-	struct in6_addr a = add_addr(s, 1);
-	struct msg m;
-
-	route(&m, RTM_NEWROUTE, &a, 0x48, 0);
-	nl_send(s, &m);
-	first = answer(s, m.h.nlmsg_seq, MSG_DONTWAIT);
-	if (close_range(3, ~0U, 0) < 0)
-		die("corners: close_range");
-	/* New objects at the numbers just freed: a UDP pair first. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sin6_family = AF_INET6;
-	sa.sin6_addr = in6addr_loopback;
-	rx = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (rx < 0 || bind(rx, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    getsockname(rx, (struct sockaddr *)&sa, &salen) < 0)
-		die("corners: udp receiver");
-	tx = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (tx < 0 || connect(tx, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die("corners: udp sender");
-	open_files(files, 6);
-	/* Until DAD ended, and 1 s more: what a helper would do is done. */
-	wait_dad(&a);
-	for (i = 0; i < 20; i++) {
-		char buf[512];
-
-		while (recv(rx, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
-			foreign++;
-		sleep_ms(50);
-	}
-	lost = closed_of(files, 6) + !is_open(rx) + !is_open(tx);
-	printf("corners: mode=closerange-nb first=%d foreign=%d lost=%d\n", first, foreign, lost);
-	return 0;
-}
-
-/* The lowest number not in @set: where the next new descriptor goes. */
-static int lowest_free(const struct fdset *set)
-{
-	int fd = 0;
-
-	while (fd < MAXFD - 1 && fd_in(set, fd))
-		fd++;
-	return fd;
-}
-
-/* Until @fd is open (the shim's wait made its first descriptor, at the
- * lowest free number) or @w is done, bounded (15 s); then @spin_us more,
- * spinning.  Whether @fd was seen open. */
-static int wait_begun_at(int fd, struct waiter *w, unsigned spin_us)
-{
-	uint64_t end = now_us() + 15000000u;
-
-	while (!is_open(fd) && !waiter_done(w))
-		if (now_us() > end)
-			return 0;
-	if (!is_open(fd))
-		return 0;
-	end = now_us() + spin_us;
-	while (now_us() < end)
-		;
-	return 1;
-}
-
-/* Rounds of mode closerange-wait: each a chance to land in the instant
- * the shim moves its wait's descriptor. */
-#define CR_ROUNDS 4
-
-/* Starts round @k of a wait mode: a fresh tentative address (@k + 1) on
- * @s, and a waiter thread that sends a route from it (to fd00:...:@dst::)
- * and reads the answer; @base gets the descriptors before the thread. */
-static void round_start(int s, unsigned k, unsigned dst, struct waiter *w, pthread_t *t,
-			struct fdset *base)
-{
-	struct in6_addr a = add_addr(s, k + 1);
-
-	memset(w, 0, sizeof(*w));
-	w->s = s;
-	route(&w->m, RTM_NEWROUTE, &a, dst, 0);
-	fds_now(base);
-	waiter_start(t, w);
-}
-
-/* Ends round @k: joins its waiter and appends its answer to @answers. */
-static void round_end(pthread_t t, const struct waiter *w, unsigned k, char *answers,
-		      size_t size)
-{
-	size_t used;
-
-	pthread_join(t, NULL);
-	used = strlen(answers);
-	snprintf(answers + used, size - used, "%s%d", k ? "," : "", w->answer);
-}
-
-static int mode_closerange_wait(void)
-{
-	int s = nl_sock(), k, begun = 0, lost = 0, files[6] = { -1, -1, -1, -1, -1, -1 };
-	char answers[64] = "";
-
-	for (k = 0; k < CR_ROUNDS; k++) {
-		struct fdset base;
-		struct waiter w;
-		pthread_t t;
-
-		round_start(s, (unsigned)k, 0x60 + (unsigned)k, &w, &t, &base);
-		begun += wait_begun_at(lowest_free(&base), &w, 4u << (3 * k));
-		/* Everything above the program's socket (the files of the
-		 * round before too), then new files there. */
-		if (k % 2)
-			closefrom(s + 1);
-		else if (close_range((unsigned)s + 1, ~0U, 0) < 0)
-			die("corners: close_range");
-		open_files(files, 6);
-		round_end(t, &w, (unsigned)k, answers, sizeof(answers));
-		lost += closed_of(files, 6);
-	}
-	printf("corners: mode=closerange-wait wait_seen=%d lost=%d answers=%s\n", begun, lost,
-	       answers);
-	return 0;
-}
-
-static int mode_rebind(void)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	int s = nl_sock(), s2, first, rebind;
-	struct in6_addr a;
-	struct msg m;
-
-	sa.nl_pid = 0x7d000000u | ((uint32_t)getpid() & 0xffffffu);
-	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die("corners: bind");
-	a = add_addr(s, 1);
-	route(&m, RTM_NEWROUTE, &a, 0x4a, 0);
-	nl_send(s, &m);
-	first = answer(s, m.h.nlmsg_seq, MSG_DONTWAIT);
-	close(s);
-	s2 = nl_sock();
-	rebind = bind(s2, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
-	printf("corners: mode=rebind first=%d rebind=%d\n", first, rebind);
-	return 0;
-}
-
-/* One fork() of mode forkwait: the child's descriptors outside @base. */
-static int fork_extra(const struct fdset *base)
-{
-	int status = 0;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		die("corners: fork");
-	if (pid == 0) {
-		int n = fds_extra(base);
-
-		_exit(n > 100 ? 100 : n);
-	}
-	if (waitpid(pid, &status, 0) != pid)
-		die("corners: waitpid");
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-static int mode_forkwait(void)
-{
-	int s = nl_sock(), k, begun = 0, extra = 0;
-	char answers[64] = "";
-
-	for (k = 0; k < 4; k++) {
-		struct fdset base;
-		struct waiter w;
-		pthread_t t;
-
-		round_start(s, (unsigned)k, 0x70 + (unsigned)k, &w, &t, &base);
-		/* Round 0 forks during the wait, the others as it begins. */
-		if (k == 0)
-			begun += wait_begun(&base, &w);
-		else
-			begun += wait_begun_at(lowest_free(&base), &w, 4u << (3 * (k - 1)));
-		extra += fork_extra(&base);
-		round_end(t, &w, (unsigned)k, answers, sizeof(answers));
-	}
-	printf("corners: mode=forkwait wait_seen=%d child_extra=%d answers=%s\n", begun, extra,
-	       answers);
-	return 0;
-}
-
-static int threads_now(void)
-{
-	char line[128];
-	FILE *f = fopen("/proc/self/status", "r");
-	int n = -1;
-
-	if (!f)
-		die("corners: /proc/self/status");
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Threads: %d", &n) == 1)
+		closefrom(sweep_base);
+		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		/* A while later, is it still the file it opened? */
+		sched_yield();
+		if (fstat(fd, &st) || st.st_rdev != null_st.st_rdev || !S_ISCHR(st.st_mode))
+			damaged++;
+		if (i > 200000)
 			break;
-	fclose(f);
-	return n;
-}
-
-static int mode_threads(void)
-{
-	int s = nl_sock(), first, nonblock, before, after, us;
-	struct in6_addr a = add_addr(s, 1);
-	struct msg m;
-
-	before = threads_now();
-	route(&m, RTM_NEWROUTE, &a, 0x4c, 0);
-	nl_send(s, &m);
-	first = answer(s, m.h.nlmsg_seq, MSG_DONTWAIT);
-	/* The same on an O_NONBLOCK socket, read without flags (the source
-	 * is still tentative: DAD takes a second at least). */
-	if (fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK) < 0)
-		die("corners: O_NONBLOCK");
-	route(&m, RTM_NEWROUTE, &a, 0x4f, 0);
-	nl_send(s, &m);
-	nonblock = answer(s, m.h.nlmsg_seq, 0);
-	after = threads_now();
-	us = unshare(CLONE_NEWUSER) < 0 ? -errno : 0;
-	printf("corners: mode=threads first=%d nonblock=%d threads_before=%d threads=%d unshare=%d\n",
-	       first, nonblock, before, after, us);
-	return 0;
-}
-
-/* The children of mode vfork; in their own frames, so that nothing the
- * parent keeps in registers is shared with the child. */
-static __attribute__((noinline)) void vfork_close(int s)
-{
-	int status;
-	pid_t pid = vfork();
-
-	if (pid == 0) {
-		close(s);
-		_exit(0);
 	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		die("corners: vfork");
+	pthread_join(t, NULL);
+	printf("corners: case=logsweep sweeps=%d damaged=%d\n", sweeps, damaged);
 }
 
-static __attribute__((noinline)) void vfork_exec(void)
+/* ---- 13: _Fork() children while a send waits ---- */
+static void m_forkwait(void)
 {
-	static char *const argv[] = { (char *)"true", NULL };
-	int status;
-	pid_t pid = vfork();
-
-	if (pid == 0) {
-		/* Python's subprocess: close what is not passed, exec. */
-		close_range(3, ~0U, 0);
-		execve("/bin/true", argv, environ);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		die("corners: vfork");
-}
-
-static int mode_vfork(void)
-{
-	int s = nl_sock(), k, ans[3];
-
-	for (k = 0; k < 3; k++) {
-		struct in6_addr a = add_addr(s, (unsigned)k + 1);
-		struct msg m;
-
-		route(&m, RTM_NEWROUTE, &a, 0xa0 + (unsigned)k, 0);
-		nl_send(s, &m);
-		if (k == 1)
-			vfork_close(s);
-		else if (k == 2)
-			vfork_exec();
-		ans[k] = answer(s, m.h.nlmsg_seq, 0);
-	}
-	printf("corners: mode=vfork none=%d close=%d closerange_exec=%d\n", ans[0], ans[1],
-	       ans[2]);
-	return 0;
-}
-
-static int mode_cancel(void)
-{
-	struct fdset base;
-	struct waiter w;
+	struct sender a = { .fd = nl_open() };
 	pthread_t t;
-	void *ret = NULL;
-	unsigned *fired = dlsym(RTLD_DEFAULT, "cancelhook_fired"), hooked;
-	int *armed = dlsym(RTLD_DEFAULT, "cancelhook_armed");
-	int s = nl_sock(), cancelled, leaked, seen;
-	struct in6_addr a;
+	int i, ok = 0, hung = 0, in_wait;
 
-	if (!fired) {
-		fprintf(stderr, "corners: cancel needs cancelhook.so preloaded\n");
-		return 2;
+	add_tentative(&addr, ifindex2);
+	base_fds = count_fds();
+	start(&a.m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+	route6_body(&a.m, &addr, 0xcd, ifindex2, TABLE);
+	if (pthread_create(&t, NULL, send_thread, &a))
+		die("pthread_create");
+	in_wait = wait_begun();
+	for (i = 0; i < 50; i++) {
+		pid_t pid = _Fork();	/* no fork handlers run */
+		int status;
+
+		if (pid == 0) {
+			struct in6_addr x = addr;
+			struct msg m;
+			int fd;
+
+			alarm(10);
+			closefrom(3);
+			fd = nl_open();
+			x.s6_addr[13] = 0xcd;
+			x.s6_addr[14] = addr.s6_addr[15];	/* one set per run */
+			x.s6_addr[15] = (uint8_t)i;
+			newaddr(&m, &x, ifindex, IFA_F_NODAD);
+			_exit(nl_do(fd, &m) == 0 ? 0 : 3);
+		}
+		if (pid < 0)
+			die("_Fork");
+		if (waitpid(pid, &status, 0) == pid) {
+			ok += WIFEXITED(status) && WEXITSTATUS(status) == 0;
+			hung += WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM;
+		}
 	}
-	memset(&w, 0, sizeof(w));
-	w.s = s;
-	w.testcancel = 1;
-	a = add_addr(w.s, 1);
-	route(&w.m, RTM_NEWROUTE, &a, 0x4d, 0);
-	fds_now(&base);
-	waiter_start(&t, &w);
-	if (pthread_join(t, &ret))
-		die("corners: join");
-	hooked = __atomic_load_n(fired, __ATOMIC_SEQ_CST);
-	cancelled = ret == PTHREAD_CANCELED;
-	leaked = fds_extra(&base);
-	if (armed)
-		__atomic_store_n(armed, 0, __ATOMIC_SEQ_CST);
-	/* Cancelled by another thread while it waits for DAD. */
-	memset(&w, 0, sizeof(w));
-	w.s = s;
-	a = add_addr(s, 2);
-	route(&w.m, RTM_NEWROUTE, &a, 0x80, 0);
-	fds_now(&base);
-	waiter_start(&t, &w);
-	seen = wait_begun(&base, &w);
-	pthread_cancel(t);
-	if (pthread_join(t, &ret))
-		die("corners: join");
-	/* And the shim still serves the socket (no lock left held). */
-	add_addr(s, 3);
-	printf("corners: mode=cancel hooked=%u cancelled=%d leaked=%d wait_seen=%d "
-	       "wait_cancelled=%d wait_leaked=%d after=0\n", hooked, cancelled, leaked, seen,
-	       ret == PTHREAD_CANCELED, fds_extra(&base));
-	return 0;
+	pthread_join(t, NULL);
+	printf("corners: case=forkwait in_wait=%d children_ok=%d hung=%d\n", in_wait, ok, hung);
 }
 
-static int mode_emfile(void)
+/* ---- the rules of the wait ---- */
+static void m_rule(const char *mode)
 {
-	struct rlimit rl = { 64, 64 };
-	int s = nl_sock(), fill[64], n = 0, e, i;
-	struct in6_addr a = add_addr(s, 1);
+	struct timeval tv = { 0, 300000 };
 	struct msg m;
+	int fd = nl_open(), e, flags = 0;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		die("corners: getrlimit");
-	rl.rlim_cur = 64;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		die("corners: setrlimit");
-	route(&m, RTM_NEWROUTE, &a, 0x4e, 0);
-	nl_send(s, &m);
-	/* Every number taken: nothing can be opened for a wait. */
-	while (n < 64 && (fill[n] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
-		n++;
-	e = errno;
-	if (n == 64 || e != EMFILE) {
-		fprintf(stderr, "corners: could not take every descriptor\n");
-		return 2;
+	if (!strcmp(mode, "v4")) {
+		struct in_addr src, dst;
+		struct rtmsg *r;
+		uint32_t table = TABLE;
+
+		inet_pton(AF_INET, "192.0.2.1", &src);
+		inet_pton(AF_INET, "198.51.100.0", &dst);
+		start(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+		r = put(&m, sizeof(*r));
+		r->rtm_family = AF_INET;
+		r->rtm_dst_len = 24;
+		r->rtm_protocol = RTPROT_STATIC;
+		r->rtm_type = RTN_UNICAST;
+		attr(&m, RTA_DST, &dst, sizeof(dst));
+		attr(&m, RTA_PREFSRC, &src, sizeof(src));
+		attr(&m, RTA_OIF, &ifindex, sizeof(ifindex));
+		attr(&m, RTA_TABLE, &table, sizeof(table));
+	} else {
+		if (!strcmp(mode, "usable")) {
+			int afd = nl_open();
+
+			newaddr(&m, &addr, ifindex, IFA_F_NODAD);
+			if (nl_do(afd, &m))
+				die("nodad address");
+			close(afd);
+		} else {
+			add_tentative(&addr, ifindex);
+		}
+		/* One route per run: runs share a namespace pair. */
+		route(&m, RTM_NEWROUTE, &addr, 0xd0 + (addr.s6_addr[15] & 0xf));
 	}
-	i = answer(s, m.h.nlmsg_seq, 0);
-	while (n > 0)
-		close(fill[--n]);
-	printf("corners: mode=emfile answer=%d\n", i);
-	return 0;
+	if (!strcmp(mode, "dontwait"))
+		flags = MSG_DONTWAIT;
+	if (!strcmp(mode, "nonblock") && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK))
+		die("O_NONBLOCK");
+	if (!strcmp(mode, "sndtimeo") && setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
+		die("SO_SNDTIMEO");
+	e = send_to(fd, &m, m.h.nlmsg_len, flags);
+	if (!e) {
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		e = answer(fd, NULL, NULL);
+	}
+	printf("corners: case=%s route_answer=%s\n", mode, name(e));
 }
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(void);
-	} modes[] = {
-		{ "sendmmsg", mode_sendmmsg }, { "forkown", mode_forkown },
-		{ "zeroiov", mode_zeroiov }, { "sameseq", mode_sameseq },
-		{ "adddel", mode_adddel }, { "stdin", mode_stdin },
-		{ "closerange-nb", mode_closerange_nb },
-		{ "closerange-wait", mode_closerange_wait }, { "rebind", mode_rebind },
-		{ "forkwait", mode_forkwait }, { "threads", mode_threads },
-		{ "vfork", mode_vfork }, { "cancel", mode_cancel }, { "emfile", mode_emfile },
-	};
-	size_t i;
+	const char *mode;
 
-	if (argc != 4 || !(ifindex = if_nametoindex(argv[2])) ||
-	    strlen(argv[3]) >= sizeof(prefix)) {
-		fprintf(stderr, "usage: corners MODE IFNAME PREFIX\n");
+	if (argc < 4 || inet_pton(AF_INET6, argv[3], &addr) != 1) {
+		fprintf(stderr, "usage: corners MODE IFNAME ADDR [IFNAME2]\n");
 		return 2;
 	}
-	strcpy(prefix, argv[3]);
+	mode = argv[1];
+	ifindex = if_nametoindex(argv[2]);
+	ifindex2 = argc > 4 ? if_nametoindex(argv[4]) : 0;
+	if (!ifindex || (argc > 4 && !ifindex2))
+		die("if_nametoindex");
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	alarm(120);	/* a guard against a hang */
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (!strcmp(argv[1], modes[i].name))
-			return modes[i].fn();
-	fprintf(stderr, "corners: no mode %s\n", argv[1]);
-	return 2;
+	if (!strcmp(mode, "adddel"))
+		m_adddel();
+	else if (!strcmp(mode, "writev"))
+		m_writev();
+	else if (!strcmp(mode, "threads"))
+		m_threads();
+	else if (!strcmp(mode, "overrun"))
+		m_overrun();
+	else if (!strcmp(mode, "reuse"))
+		m_reuse();
+	else if (!strcmp(mode, "dup2"))
+		m_dup2();
+	else if (!strcmp(mode, "cancel"))
+		m_cancel();
+	else if (!strcmp(mode, "clonevm"))
+		m_clonevm();
+	else if (!strcmp(mode, "mmsg"))
+		m_mmsg();
+	else if (!strcmp(mode, "netns"))
+		m_netns();
+	else if (!strcmp(mode, "logsweep"))
+		m_logsweep();
+	else if (!strcmp(mode, "forkwait"))
+		m_forkwait();
+	else if (!strcmp(mode, "dontwait") || !strcmp(mode, "nonblock") ||
+		 !strcmp(mode, "sndtimeo") || !strcmp(mode, "v4") || !strcmp(mode, "usable") ||
+		 !strcmp(mode, "waitms"))
+		m_rule(mode);
+	else
+		return 2;
+	return 0;
 }

@@ -15,14 +15,12 @@
  *   deladdr    ADDR is deleted during the wait
  *   dellink    IFNAME2 (where ADDR lives then) is deleted during the wait
  *   sigwait    SIGUSR1 (handler without SA_RESTART) x3 during the wait
- *   sigrecv    a blocking recv on a held socket whose reply was taken
- *              through a dup(): SIGUSR1 while it blocks
  *   cancel     the thread in the wait is cancelled; then netlink is used
  *              from the main thread
  *   fork       fork() from another thread during the wait; the child adds
  *              ADDR2 = ADDR+1 without NODAD and a route with it as source
- *   close      another thread closes the socket during the wait
- *   late       the reply is read only after DAD has ended (a busy reader)
+ *   close      another thread closes the socket during the wait: the
+ *              send says EBADF and nothing is sent
  *   waitforone as plain, every reply read with recvmmsg(MSG_WAITFORONE)
  *
  * Prints "faults: case=CASE key=value ..." (what the process observed:
@@ -68,7 +66,6 @@ static int req_fd = -1;
 static int fd_base;		/* descriptors open before the wait */
 static volatile sig_atomic_t caught;
 static volatile int main_done;
-static pid_t main_tid;
 static uint32_t seq_ctr = 100;
 
 static void start(struct msg *m, uint16_t type, uint16_t flags)
@@ -200,23 +197,20 @@ struct job {
 	int recv_errno;
 };
 
-static void send_route(void)
+static void *run_route(void *arg)
 {
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct job *j = arg;
 	struct msg m;
 
 	route_msg(&m, ifindex2 ? ifindex2 : ifindex, &addr, 0xfa);
-	nl_send(req_fd, &m);
-	seq_ctr = m.h.nlmsg_seq;
-}
-
-static void *run_route(void *arg)
-{
-	struct job *j = arg;
-	uint32_t seq;
-
-	send_route();
-	seq = seq_ctr;
-	j->result = nl_reply(req_fd, seq, &j->recv_errno);
+	if (sendto(req_fd, &m, m.h.nlmsg_len, 0, (struct sockaddr *)&kernel,
+		   sizeof(kernel)) != (ssize_t)m.h.nlmsg_len) {
+		j->result = 3;	/* the send failed */
+		j->recv_errno = errno;
+		return NULL;
+	}
+	j->result = nl_reply(req_fd, m.h.nlmsg_seq, &j->recv_errno);
 	return NULL;
 }
 
@@ -275,31 +269,13 @@ static int fork_child(void)
 	return 0;
 }
 
-/* Sends SIGUSR1 to the main thread once it is blocked in recvfrom. */
-static pthread_t kick_who;
-
-static void *kick(void *arg)
-{
-	int i;
-
-	(void)arg;
-	for (i = 0; i < 4000 && !__atomic_load_n(&main_done, __ATOMIC_ACQUIRE); i++) {
-		if (in_syscall(main_tid, SYS_recvfrom)) {
-			pthread_kill(kick_who, SIGUSR1);
-			return NULL;
-		}
-		sleep_ms(5);
-	}
-	return NULL;
-}
-
 int main(int argc, char **argv)
 {
 	struct sigaction sa;
 	struct helper_arg ha = { 0, 0 };
 	struct job j = { 0, 0 };
 	pthread_t th, worker;
-	int fd_start, fd_end, rerr = 0, e, extra = -1, child = -1;
+	int fd_start, fd_end, e, extra = -1, child = -1;
 	struct msg m;
 
 	if (argc < 4 || argc > 5 || inet_pton(AF_INET6, argv[3], &addr) != 1) {
@@ -318,7 +294,6 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0;	/* no SA_RESTART: interrupted calls fail EINTR */
 	sigaction(SIGUSR1, &sa, NULL);
-	main_tid = (pid_t)syscall(SYS_gettid);
 
 	fd_start = count_fds();
 	addr_msg(&m, RTM_NEWADDR, ifindex2 ? ifindex2 : ifindex, &addr, 0);
@@ -329,58 +304,7 @@ int main(int argc, char **argv)
 	req_fd = nl_open();
 	fd_base = count_fds();
 
-	if (!strcmp(mode, "sigrecv")) {
-		/* The route is held by the shim; its reply is taken through
-		 * a dup, which the shim treats as a descriptor of its own. */
-		int d = dup(req_fd);
-		uint32_t seq;
-
-		if (d < 0)
-			die("faults: dup");
-		send_route();
-		seq = seq_ctr;
-		e = nl_reply(d, seq, &rerr);
-		close(d);
-		extra = e;	/* the route's own result, not judged here */
-		{
-			char buf[BUFLEN];
-			pthread_t k;
-			ssize_t n;
-			int i;
-
-			kick_who = pthread_self();
-			if (pthread_create(&k, NULL, kick, NULL))
-				die("faults: pthread_create");
-			/* Nothing is queued: this blocks until the signal. */
-			n = recv(req_fd, buf, sizeof(buf), MSG_TRUNC);
-			j.result = n < 0 ? 1 : 0;
-			j.recv_errno = n < 0 ? errno : 0;
-			__atomic_store_n(&main_done, 1, __ATOMIC_RELEASE);
-			pthread_join(k, NULL);
-			for (i = 0; i < 200 && !caught; i++)
-				sleep_ms(5);
-		}
-	} else if (!strcmp(mode, "late")) {
-		/* The reply stays queued until DAD is over, as when the
-		 * reader is busy elsewhere. */
-		uint32_t seq;
-		int i, usable = 0;
-
-		send_route();
-		seq = seq_ctr;
-		for (i = 0; i < 400 && !usable; i++) {
-			char cmd[160];
-
-			snprintf(cmd, sizeof(cmd),
-				 "ip -6 addr show to %s/128 | grep -q tentative", argv[3]);
-			usable = system(cmd) != 0;
-			if (!usable)
-				sleep_ms(25);
-		}
-		if (!usable)
-			fprintf(stderr, "faults: DAD did not end\n");
-		j.result = nl_reply(req_fd, seq, &j.recv_errno);
-	} else if (!strcmp(mode, "cancel") || !strcmp(mode, "fork") ||
+	if (!strcmp(mode, "cancel") || !strcmp(mode, "fork") ||
 		   !strcmp(mode, "close")) {
 		if (pthread_create(&worker, NULL, run_route, &j))
 			die("faults: pthread_create");
@@ -445,8 +369,9 @@ int main(int argc, char **argv)
 	fd_end = count_fds();
 	printf("faults: case=%s result=%s recv_errno=%s wait_seen=%d signals=%d "
 	       "after=%s child=%d fds_before=%d fds_after=%d\n", mode,
-	       j.result == 2 ? "cancelled" : j.result == 1 ? "recv-failed" : res(j.result),
-	       j.result == 1 ? res(j.recv_errno) : "none", ha.seen, (int)caught,
+	       j.result == 3 ? "send-failed" : j.result == 2 ? "cancelled"
+	       : j.result == 1 ? "recv-failed" : res(j.result),
+	       j.result == 1 || j.result == 3 ? res(j.recv_errno) : "none", ha.seen, (int)caught,
 	       extra == -1 ? "none" : res(extra), child, fd_start, fd_end);
 	return 0;
 }
