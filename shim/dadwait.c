@@ -116,7 +116,7 @@ static enum wait_end watch(struct watch *w, int prog_fd, const struct in6_addr *
 			   uint64_t deadline, int *err)
 {
 	struct dad_track t = { DAD_ABSENT, 0 };
-	int dumped = 0, got;
+	int dumped = 0;
 
 	/* A look in the thread's namespace would judge another one's address. */
 	if (other_netns(prog_fd, w->fd))
@@ -124,8 +124,8 @@ static enum wait_end watch(struct watch *w, int prog_fd, const struct in6_addr *
 	for (;;) {
 		struct pollfd p = { .fd = w->fd, .events = POLLIN };
 		uint64_t now;
+		int got = drain(w, addr, &t);
 
-		got = drain(w, addr, &t);
 		if (got < 0) {
 			*err = -got;
 			return WAIT_ERROR;

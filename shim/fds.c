@@ -248,7 +248,7 @@ static struct own *own_find(int fd)
 
 int shim_fd_open(int domain, int type, int protocol)
 {
-	int cs, low, fd, err;
+	int cs, low, fd = -1, err;
 
 	/* A closed 0, 1 or 2 would be the lowest free number: the program
 	 * may mean to reopen it, so the shim opens nothing then. */
@@ -262,19 +262,18 @@ int shim_fd_open(int domain, int type, int protocol)
 		return err;
 	}
 	low = real.socket(domain, type | SOCK_CLOEXEC, protocol);
-	err = low < 0 ? -errno : 0;
-	fd = low < 0 ? -1 : fcntl(low, F_DUPFD_CLOEXEC, high_min());
-	if (low >= 0 && fd < 0)
+	if (low < 0) {
 		err = -errno;
-	if (low >= 0)
+	} else {
+		fd = fcntl(low, F_DUPFD_CLOEXEC, high_min());
+		err = fd < 0 ? -errno : own_add(fd);
 		(void)real.close(low);
-	if (fd >= 0 && (err = own_add(fd)) < 0) {
-		(void)real.close(fd);
-		fd = -1;
+		if (fd >= 0 && err < 0)
+			(void)real.close(fd);
 	}
 	guard_leave();
 	pthread_setcancelstate(cs, NULL);
-	return fd >= 0 ? fd : err;
+	return err < 0 ? err : fd;
 }
 
 int shim_fd_check(int fd)

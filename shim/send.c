@@ -42,7 +42,9 @@ static int gather(const struct iovec *iov, size_t n, struct copy *cp)
 	if (!iov || n == 0 || n > 1024)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (iov[i].iov_len > COPY_LEN - cp->len || (!iov[i].iov_base && iov[i].iov_len))
+		if (iov[i].iov_len == 0)
+			continue;
+		if (iov[i].iov_len > COPY_LEN - cp->len || !iov[i].iov_base)
 			return -1;
 		memcpy(cp->bytes + cp->len, iov[i].iov_base, iov[i].iov_len);
 		cp->len += iov[i].iov_len;
@@ -73,14 +75,12 @@ struct plan {
 
 static int plan_make(const struct copy *cp, struct plan *p)
 {
-	int i;
-
 	memset(p, 0, sizeof(*p));
 	if (settings.nodad) {
 		p->nsites = nodad_scan(cp->bytes, cp->len, p->sites, SITES);
 		if (p->nsites < 0)
 			return 0;	/* malformed: the kernel judges it */
-		for (i = 0; i < p->nsites; i++)
+		for (int i = 0; i < p->nsites; i++)
 			p->rewrite |= i >= SITES || p->sites[i].needs_rewrite;
 	}
 	if (settings.retry && settings.wait_ms) {
