@@ -662,6 +662,25 @@ EOF
 	else
 		fail doctor-settings "$(c1 .settings | tr -d '\n ')"
 	fi
+	# The doctor judges a value by the shim's own parser (issue 23, defect
+	# 14): 700000 is past the shim's bound, and an empty value is the
+	# default to the shim.  A copy of sleep named charon carries them.
+	cp /bin/sleep "$TMP/charon"
+	env DADSHIM_WAIT_MS=700000 DADSHIM_NODAD= LD_PRELOAD="$SHIM" "$TMP/charon" 60 &
+	fake=$!
+	sleep 0.3
+	doctor "$fake" "$TMP/d14.json" || true
+	f1() { jq -r --argjson p "$fake" ".charons[] | select(.pid == \$p) | $1" "$TMP/d14.json"; }
+	shim_says=$(env -i DADSHIM_WAIT_MS=700000 DADSHIM_LOG_TARGET=stderr LD_PRELOAD="$SHIM" /bin/true 2>&1)
+	if [ "$(f1 '.settings.DADSHIM_WAIT_MS | [.value, .valid] | @csv')" = '"700000",false' ] &&
+		[ "$(f1 '.settings.DADSHIM_NODAD | [.value, .valid] | @csv')" = '"",true' ] &&
+		printf '%s\n' "$shim_says" | grep -q 'DADSHIM_WAIT_MS="700000" is invalid'; then
+		pass "doctor-settings-parser (DADSHIM_WAIT_MS=700000 invalid and an empty DADSHIM_NODAD the default, as the shim itself says)"
+	else
+		fail doctor-settings-parser "doctor: $(f1 .settings | tr -d '\n '); shim: $shim_says"
+	fi
+	kill "$fake" 2>/dev/null || true
+	wait "$fake" 2>/dev/null || true
 	# The gateway runs without the shim: fine for 5.9.8, a problem for 5.5.1.
 	rc=0; doctor "$gpid" "$TMP/d2.json" --strongswan-version 5.5.1 || rc=$?
 	rc2=0; doctor "$gpid" "$TMP/d3.json" --strongswan-version 5.5.2 || rc2=$?
