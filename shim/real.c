@@ -1,9 +1,9 @@
 /* real.c - the real libc functions behind the wrappers.
  *
  * A symbol that dlsym(RTLD_NEXT) does not find is replaced by the system
- * call it stands for, so that no wrapper ever calls NULL.  Unlike libc's
- * functions the stand-ins are no cancellation points; they only run in a
- * process whose libc lacks the symbol. */
+ * call it stands for, so that no wrapper ever calls NULL.  The stand-ins
+ * are no cancellation points; only a libc that lacks the symbol (glibc
+ * before 2.34: close_range, closefrom) needs them. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,32 +19,37 @@
 
 struct real_fns real;
 
-static int fb_socket(int domain, int type, int protocol)
+/* The system call behind each function (SYS_dup2 is not on every
+ * architecture: dup3, which refuses old == new where dup2 checks it). */
+static int fb_socket(int d, int t, int p) { return (int)syscall(SYS_socket, d, t, p); }
+static int fb_close(int fd) { return (int)syscall(SYS_close, fd); }
+static int fb_dup(int fd) { return (int)syscall(SYS_dup, fd); }
+static int fb_dup3(int o, int n, int f) { return (int)syscall(SYS_dup3, o, n, f); }
+static int fb_dup2(int o, int n)
 {
-	return (int)syscall(SYS_socket, domain, type, protocol);
+	return o == n ? (fcntl(o, F_GETFD) < 0 ? -1 : n) : fb_dup3(o, n, 0);
 }
-
-static int fb_close(int fd)
+static ssize_t fb_sendto(int fd, const void *b, size_t l, int f, const struct sockaddr *to,
+			 socklen_t tl)
 {
-	return (int)syscall(SYS_close, fd);
+	return syscall(SYS_sendto, fd, b, l, f, to, tl);
 }
-
-static int fb_dup(int fd)
+static ssize_t fb_send(int fd, const void *b, size_t l, int f)
 {
-	return (int)syscall(SYS_dup, fd);
+	return fb_sendto(fd, b, l, f, NULL, 0);
 }
-
-static int fb_dup3(int old, int new, int flags)
+static ssize_t fb_sendmsg(int fd, const struct msghdr *m, int f)
 {
-	return (int)syscall(SYS_dup3, old, new, flags);
+	return syscall(SYS_sendmsg, fd, m, f);
 }
-
-static int fb_dup2(int old, int new)
+static int fb_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int f)
 {
-	/* dup3() refuses old == new, where dup2() checks and returns it. */
-	if (old == new)
-		return fcntl(old, F_GETFD) < 0 ? -1 : new;
-	return fb_dup3(old, new, 0);
+	return (int)syscall(SYS_sendmmsg, fd, v, n, f);
+}
+static ssize_t fb_write(int fd, const void *b, size_t l) { return syscall(SYS_write, fd, b, l); }
+static ssize_t fb_writev(int fd, const struct iovec *v, int n)
+{
+	return syscall(SYS_writev, fd, v, n);
 }
 
 static int fb_close_range(unsigned first, unsigned last, int flags)
@@ -52,59 +57,25 @@ static int fb_close_range(unsigned first, unsigned last, int flags)
 #ifdef SYS_close_range
 	return (int)syscall(SYS_close_range, first, last, flags);
 #else
-	(void)first;
-	(void)last;
-	(void)flags;
+	(void)first, (void)last, (void)flags;
 	errno = ENOSYS;
 	return -1;
 #endif
 }
 
-/* closefrom() without libc's: close_range(), else every number below the
- * descriptor limit (a libc older than 2.34 on a kernel older than 5.9). */
+/* closefrom() without libc's (before glibc 2.34): close_range(), else
+ * every number below the descriptor limit (kernels before 5.9). */
 static void fb_closefrom(int lowfd)
 {
-	unsigned low = lowfd < 0 ? 0 : (unsigned)lowfd;
 	struct rlimit rl;
 	rlim_t top = 1u << 20, fd;
 
-	if (fb_close_range(low, ~0u, 0) == 0)
+	if (fb_close_range(lowfd < 0 ? 0 : (unsigned)lowfd, ~0u, 0) == 0)
 		return;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max < top)
 		top = rl.rlim_max > rl.rlim_cur ? rl.rlim_max : rl.rlim_cur;
-	for (fd = low; fd < top; fd++)
+	for (fd = lowfd < 0 ? 0 : (rlim_t)lowfd; fd < top; fd++)
 		(void)syscall(SYS_close, (int)fd);
-}
-
-static ssize_t fb_sendto(int fd, const void *buf, size_t len, int flags,
-			 const struct sockaddr *to, socklen_t tolen)
-{
-	return syscall(SYS_sendto, fd, buf, len, flags, to, tolen);
-}
-
-static ssize_t fb_send(int fd, const void *buf, size_t len, int flags)
-{
-	return fb_sendto(fd, buf, len, flags, NULL, 0);
-}
-
-static ssize_t fb_sendmsg(int fd, const struct msghdr *msg, int flags)
-{
-	return syscall(SYS_sendmsg, fd, msg, flags);
-}
-
-static int fb_sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
-{
-	return (int)syscall(SYS_sendmmsg, fd, vec, vlen, flags);
-}
-
-static ssize_t fb_write(int fd, const void *buf, size_t len)
-{
-	return syscall(SYS_write, fd, buf, len);
-}
-
-static ssize_t fb_writev(int fd, const struct iovec *iov, int n)
-{
-	return syscall(SYS_writev, fd, iov, n);
 }
 
 /* Symbols not found, for real_report(). */
