@@ -25,7 +25,7 @@ MANDIR    ?= $(PREFIX)/share/man
 DESTDIR   ?=
 INSTALL   ?= install
 
-SHIM_SRCS := shim/interpose.c shim/send.c shim/fds.c shim/dadwait.c shim/real.c \
+SHIM_SRCS := shim/interpose.c shim/send.c shim/fds.c shim/real.c \
              shim/log.c shim/nlwalk.c shim/rewrite.c shim/inspect.c shim/settings.c
 CORE_SRCS := shim/nlwalk.c shim/rewrite.c shim/inspect.c shim/settings.c
 SHIM_HDRS := $(wildcard shim/*.h)
@@ -74,9 +74,9 @@ progs_of = $(patsubst tests/$(1)/%.c,$(BT)/$(1)/%,$(filter-out %hook.c,$(wildcar
 CLIENT_BINS := $(call progs_of,clients) $(BT)/clients/charon551_fortify
 UNIT_BINS   := $(BT)/unit/unit_core
 BADINPUT_BINS := $(call progs_of,badinput)
-# ... and the shim's own test builds (TSan, ASan, symbol hiding).
+# ... and the shim's own test builds (TSan, ASan).
 RELIABILITY_BINS := $(call progs_of,reliability) \
-                    $(addprefix $(BT)/reliability/,libdadshim-hide.so stress_tsan faults_asan)
+                    $(addprefix $(BT)/reliability/,stress_tsan faults_asan)
 FUZZ_BINS   := $(FUZZ_TARGETS:%=$(BT)/fuzz/fuzz_%)
 FUZZ_COV_BINS := $(FUZZ_TARGETS:%=$(BT)/fuzz/fuzz_%_cov)
 SANITIZE_BINS := $(addprefix $(BT)/sanitize/,unit_core charon551 charon551-shim) $(FUZZ_BINS)
@@ -126,12 +126,6 @@ $(BT)/reliability/%: tests/reliability/%.c $(RELIABILITY_H)
 $(BT)/reliability/%hook.so: tests/reliability/%hook.c
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -O2 -shared -fPIC -o $@ $<
-
-# The shim as a test build whose libc seems to lack the symbols named in
-# DADSHIM_TEST_HIDE: its stand-ins (the system calls) run.
-$(BT)/reliability/libdadshim-hide.so: $(SHIM_SRCS) $(SHIM_HDRS) shim/dadshim.map
-	@mkdir -p $(@D)
-	$(call shim_so,-O2 -DDADSHIM_TEST_HIDE)
 
 # The shim's sources compiled into the program: its wrappers then
 # interpose libc as the preloaded library does, under TSan or ASan.

@@ -1,20 +1,18 @@
-/* fds.c - the descriptor table and the shim's own descriptors.
+/* fds.c - the descriptor table and the shim's own sockets.
  *
- * Creating a descriptor takes the lowest free number, and nothing in Linux
- * creates one elsewhere.  For the instant between socket() and its move to
- * a high number, a close_range()/closefrom() of another thread could close
- * it and an open() reuse it, and the shim would then close the program's
- * file.  So the two exclude each other through two counters (Dekker's
- * pattern, sequentially consistent atomics): a sweep waits out a creation,
- * which lasts four short system calls; a creation gives up while a sweep
- * runs.  No mutex: a _Fork() child (no fork handlers) inherits counters of
- * threads it does not have, and a sweep there must not wait on them, so
- * counts are stamped with the pid that made them. */
+ * A new descriptor takes the lowest free number; nothing in Linux puts it
+ * elsewhere.  Between socket() and the move to a high number, a
+ * close_range()/closefrom() of another thread could close it and an open()
+ * reuse it, and the shim would then close the program's file.  So the two
+ * exclude each other with two counters (Dekker's pattern, sequentially
+ * consistent atomics): a sweep waits out a creation (four short system
+ * calls), a creation gives up while a sweep runs.  No mutex: a _Fork()
+ * child (no fork handlers) inherits counts of threads it does not have,
+ * so a count is stamped with the pid that made it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -29,33 +27,25 @@
 uint8_t *fd_kinds;
 unsigned fd_kinds_len;
 
-#define FD_TABLE_MIN 65536u
-#define FD_TABLE_MAX (1u << 24)
-#define OWN_MAX 64	/* shim descriptors open at once (one per waiting thread) */
-#define HIGH_MAX 4096	/* the shim's numbers start at most here */
+#define OWN_MAX 64	/* the shim's sockets open at once: one per waiting thread */
 
-static unsigned table_size;
-static unsigned kinds_high;	/* no number above it was given a kind */
-static int creating, sweeping;	/* threads inside either, this process */
-static pid_t creating_pid;	/* whose count `creating` is */
+static unsigned table_size, kinds_high;	/* no number above kinds_high has a kind */
+static int creating, sweeping;		/* threads in either, this process */
+static pid_t creating_pid;
 
-/* The shim's own descriptors: number and inode, 0 in fd when free (a
- * shim descriptor is never below 3). */
+/* The shim's sockets by number (0: a free slot) and inode. */
 static struct own {
 	int fd;
 	dev_t dev;
 	ino_t ino;
 } own[OWN_MAX];
 
-/* A fork() child has none of the parent's other threads: their sockets
- * are nobody's there, and their counts are stale. */
+/* A fork() child has none of the other threads: their sockets are nobody's
+ * there, and their counts stale. */
 static void atfork_child(void)
 {
-	int i;
-
-	creating = 0;
-	sweeping = 0;
-	for (i = 0; i < OWN_MAX; i++)
+	creating = sweeping = 0;
+	for (int i = 0; i < OWN_MAX; i++)
 		if (own[i].fd > 0)
 			shim_fd_close(own[i].fd);
 }
@@ -63,12 +53,12 @@ static void atfork_child(void)
 int fds_init(void)
 {
 	struct rlimit rl;
-	rlim_t n = FD_TABLE_MIN;
+	rlim_t n = 1u << 16;
 	void *p;
 
-	/* Pages the kernel backs only once touched. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max > n)
-		n = rl.rlim_max < FD_TABLE_MAX ? rl.rlim_max : FD_TABLE_MAX;
+		n = rl.rlim_max < (1u << 24) ? rl.rlim_max : (1u << 24);
+	/* Pages the kernel backs only once touched. */
 	p = mmap(NULL, (size_t)n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -ENOMEM;
@@ -89,78 +79,79 @@ void fd_set_kind(unsigned lo, unsigned hi, int kind)
 	unsigned fd, len = __atomic_load_n(&fd_kinds_len, __ATOMIC_ACQUIRE);
 	unsigned high = __atomic_load_n(&kinds_high, __ATOMIC_RELAXED);
 
-	/* Above the watermark everything is FD_UNKNOWN already: a
-	 * closefrom(3) need not walk 2^24 bytes. */
+	if (!len)
+		return;
+	/* Above the watermark all is FD_UNKNOWN: closefrom(3) walks no 16 MB. */
 	if (kind == FD_UNKNOWN && hi > high)
 		hi = high;
 	if (hi >= len)
 		hi = len - 1;
-	while (kind != FD_UNKNOWN && hi > high && hi < len &&
-	       !__atomic_compare_exchange_n(&kinds_high, &high, hi, 1,
-					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+	while (kind != FD_UNKNOWN && hi > high &&
+	       !__atomic_compare_exchange_n(&kinds_high, &high, hi, 1, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED))
 		;
-	for (fd = lo; len && fd <= hi; fd++)
+	for (fd = lo; fd <= hi; fd++)
 		if (fd_kinds[fd] != kind)	/* untouched pages stay unbacked */
 			__atomic_store_n(&fd_kinds[fd], (uint8_t)kind, __ATOMIC_RELAXED);
 }
 
 int fd_classify(int fd)
 {
-	int domain, proto, kind = FD_OTHER;
+	int domain = -1, proto, kind = FD_OTHER;
 	socklen_t len = sizeof(domain);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0) {
-		if (errno == EBADF)
-			return FD_UNKNOWN;
-	} else if (domain == AF_NETLINK) {
-		len = sizeof(proto);
-		if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 &&
-		    proto == NETLINK_ROUTE)
-			kind = FD_ROUTE;
-	}
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 && errno == EBADF)
+		return FD_UNKNOWN;
+	len = sizeof(proto);
+	if (domain == AF_NETLINK &&
+	    getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 && proto == NETLINK_ROUTE)
+		kind = FD_ROUTE;
 	if (fd >= 0)
 		fd_set_kind((unsigned)fd, (unsigned)fd, kind);
 	return kind;
 }
 
-/* ---- sweeps and creations ---- */
+/* ---- sweeps of the program, and the shim's creations ---- */
 
 static void sweep_begin(void)
 {
-	struct timespec pause = { 0, 100000 };	/* 0.1 ms */
-	int tries = 0;
-
-	for (;;) {
+	for (int tries = 0;; tries++) {
 		__atomic_add_fetch(&sweeping, 1, __ATOMIC_SEQ_CST);
-		if (!__atomic_load_n(&creating, __ATOMIC_SEQ_CST))
-			return;
-		/* A count of another process (inherited by a _Fork() child)
-		 * never ends; 100 ms is a thousand times a creation. */
-		if (__atomic_load_n(&creating_pid, __ATOMIC_RELAXED) != getpid() ||
-		    ++tries > 1000)
+		/* A count of another process (a _Fork() child's inheritance)
+		 * never ends; 1000 yields are a thousand creations. */
+		if (!__atomic_load_n(&creating, __ATOMIC_SEQ_CST) ||
+		    __atomic_load_n(&creating_pid, __ATOMIC_RELAXED) != getpid() || tries > 1000)
 			return;
 		__atomic_sub_fetch(&sweeping, 1, __ATOMIC_SEQ_CST);
-		nanosleep(&pause, NULL);
+		sched_yield();
 	}
 }
 
-static void sweep_end(void)
+/* 0, or -EBUSY while a sweep of the program runs. */
+static int guard_enter(void)
 {
-	if (__atomic_load_n(&sweeping, __ATOMIC_SEQ_CST) > 0)
-		__atomic_sub_fetch(&sweeping, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&creating_pid, getpid(), __ATOMIC_RELAXED);
+	__atomic_add_fetch(&creating, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&sweeping, __ATOMIC_SEQ_CST))
+		return 0;
+	__atomic_sub_fetch(&creating, 1, __ATOMIC_SEQ_CST);
+	return -EBUSY;
 }
 
-/* The shim's own number in [@lo, @hi] nearest @lo, or -1. */
+static void guard_leave(void)
+{
+	__atomic_sub_fetch(&creating, 1, __ATOMIC_SEQ_CST);
+}
+
+/* The shim's lowest number in [@lo, @hi], or -1. */
 static long own_in(unsigned lo, unsigned hi)
 {
 	long best = -1;
-	int i;
 
-	for (i = 0; i < OWN_MAX; i++) {
+	for (int i = 0; i < OWN_MAX; i++) {
 		int fd = __atomic_load_n(&own[i].fd, __ATOMIC_SEQ_CST);
 
-		if (fd > 0 && (unsigned)fd >= lo && (unsigned)fd <= hi &&
-		    (best < 0 || fd < best))
+		if (fd > 0 && (unsigned)fd >= lo && (unsigned)fd <= hi && (best < 0 || fd < best))
 			best = fd;
 	}
 	return best;
@@ -168,11 +159,11 @@ static long own_in(unsigned lo, unsigned hi)
 
 int fd_sweep(unsigned lo, unsigned hi, int (*sweep)(unsigned, unsigned, int), int flags)
 {
-	long fd;
 	int ret = 0, rest = 1;
+	long fd;
 
 	sweep_begin();
-	/* One call per stretch between the shim's numbers: with none in the
+	/* One call per stretch between the shim's numbers; with none in the
 	 * range, the caller's call as made. */
 	while (rest && (fd = own_in(lo, hi)) >= 0) {
 		if ((unsigned long)fd > lo)
@@ -182,51 +173,40 @@ int fd_sweep(unsigned lo, unsigned hi, int (*sweep)(unsigned, unsigned, int), in
 	}
 	if (rest)
 		ret |= sweep(lo, hi, flags);
-	sweep_end();
+	__atomic_sub_fetch(&sweeping, 1, __ATOMIC_SEQ_CST);
 	return ret ? -1 : 0;
 }
 
-/* The lowest number the shim's descriptors take: 64 below the soft
- * limit, at most HIGH_MAX, far above what daemons use. */
+/* 64 below the soft limit, at most 4096: far above what daemons use. */
 static int high_min(void)
 {
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < 128)
 		return 3;
-	return rl.rlim_cur - 64 > HIGH_MAX ? HIGH_MAX : (int)(rl.rlim_cur - 64);
+	return rl.rlim_cur - 64 > 4096 ? 4096 : (int)(rl.rlim_cur - 64);
 }
 
-/* Enters a creation, or a close, of a shim descriptor: -EBUSY while a
- * sweep of the program runs. */
-static int guard_enter(void)
+static struct own *own_find(int fd)
 {
-	__atomic_store_n(&creating_pid, getpid(), __ATOMIC_RELAXED);
-	__atomic_add_fetch(&creating, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&sweeping, __ATOMIC_SEQ_CST)) {
-		__atomic_sub_fetch(&creating, 1, __ATOMIC_SEQ_CST);
-		return -EBUSY;
-	}
-	return 0;
-}
-
-static void guard_leave(void)
-{
-	__atomic_sub_fetch(&creating, 1, __ATOMIC_SEQ_CST);
+	for (int i = 0; fd > 0 && i < OWN_MAX; i++)
+		if (__atomic_load_n(&own[i].fd, __ATOMIC_SEQ_CST) == fd)
+			return &own[i];
+	return NULL;
 }
 
 static int own_add(int fd)
 {
 	struct stat st;
-	int i, zero;
 
 	if (compat_fstat(fd, &st) < 0)
 		return -errno;
-	for (i = 0; i < OWN_MAX; i++) {
-		zero = 0;
-		if (__atomic_load_n(&own[i].fd, __ATOMIC_RELAXED) == 0 &&
-		    __atomic_compare_exchange_n(&own[i].fd, &zero, -1, 0,
-						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+	for (int i = 0; i < OWN_MAX; i++) {
+		int zero = 0;
+
+		/* -1 reserves the slot until its inode is there. */
+		if (__atomic_compare_exchange_n(&own[i].fd, &zero, -1, 0, __ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST)) {
 			own[i].dev = st.st_dev;
 			own[i].ino = st.st_ino;
 			__atomic_store_n(&own[i].fd, fd, __ATOMIC_SEQ_CST);
@@ -236,42 +216,25 @@ static int own_add(int fd)
 	return -EMFILE;
 }
 
-static struct own *own_find(int fd)
-{
-	int i;
-
-	for (i = 0; fd > 0 && i < OWN_MAX; i++)
-		if (__atomic_load_n(&own[i].fd, __ATOMIC_SEQ_CST) == fd)
-			return &own[i];
-	return NULL;
-}
-
 int shim_fd_open(int domain, int type, int protocol)
 {
 	int cs, low, fd = -1, err;
 
-	/* A closed 0, 1 or 2 would be the lowest free number: the program
-	 * may mean to reopen it, so the shim opens nothing then. */
 	for (low = 0; low <= 2; low++)
 		if (fcntl(low, F_GETFD) < 0)
 			return -EBADF;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
 	err = guard_enter();
-	if (err < 0) {
-		pthread_setcancelstate(cs, NULL);
-		return err;
-	}
-	low = real.socket(domain, type | SOCK_CLOEXEC, protocol);
-	if (low < 0) {
-		err = -errno;
-	} else {
-		fd = fcntl(low, F_DUPFD_CLOEXEC, high_min());
-		err = fd < 0 ? -errno : own_add(fd);
-		(void)real.close(low);
+	if (!err) {
+		low = real.socket(domain, type | SOCK_CLOEXEC, protocol);
+		fd = low < 0 ? -1 : fcntl(low, F_DUPFD_CLOEXEC, high_min());
+		err = low < 0 || fd < 0 ? -errno : own_add(fd);
+		if (low >= 0)
+			(void)real.close(low);
 		if (fd >= 0 && err < 0)
 			(void)real.close(fd);
+		guard_leave();
 	}
-	guard_leave();
 	pthread_setcancelstate(cs, NULL);
 	return err < 0 ? err : fd;
 }
@@ -289,18 +252,17 @@ int shim_fd_check(int fd)
 void shim_fd_close(int fd)
 {
 	struct own *o = own_find(fd);
-	int saved = errno, cs, tries = 0, in, ours;
+	int saved = errno, cs, in, ours, tries = 0;
 
 	if (!o)
 		return;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
-	/* Closed while no sweep runs, so that its number cannot be closed
-	 * by the program and reused between the check and the close.  A
-	 * sweep is one system call; a count that never drops is stale. */
-	while ((in = guard_enter()) == -EBUSY && ++tries < 1000)
+	/* Closed while no sweep runs, so that the number cannot be closed and
+	 * reused between the check and the close; a count that never drops is
+	 * stale.  Forgotten first: once closed, the number may be another
+	 * thread's socket, whose slot must be the only one naming it. */
+	while ((in = guard_enter()) < 0 && ++tries < 1000)
 		sched_yield();
-	/* Forgotten first: once closed, the number may be another thread's
-	 * socket of the shim's, whose slot must be the only one naming it. */
 	ours = shim_fd_check(fd) == 0;
 	__atomic_store_n(&o->fd, 0, __ATOMIC_SEQ_CST);
 	if (ours)

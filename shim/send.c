@@ -1,21 +1,27 @@
 /* send.c - the outgoing path of NETLINK_ROUTE sockets: IFA_F_NODAD on IPv6
- * RTM_NEWADDR (in the shim's copy), and a source route held back in the
- * sending thread while its source is tentative.  Anything else is sent
- * exactly as the caller gave it.
+ * RTM_NEWADDR (in the shim's copy), and a route whose source is tentative
+ * held back in its own send, in the sending thread, until DAD is over.
+ * Anything else is sent exactly as the caller gave it.
  *
  * The caller's memory is read directly, as socket_wrapper and libfaketime
  * do: a pointer the kernel would refuse with EFAULT faults here instead
- * (README, Limits).  NULL pointers are left to the kernel. */
+ * (README, Limits); NULL pointers are left to the kernel. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <linux/if_addr.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 #include "compat.h"
-#include "dadwait.h"
 #include "fds.h"
 #include "inspect.h"
 #include "log.h"
@@ -24,7 +30,12 @@
 #include "send.h"
 #include "settings.h"
 
-#define SITES 8	/* messages of one datagram described (logged, waited for) */
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+#define SITES 8		/* messages of one datagram logged, and sources waited for */
+#define EVENTS_LEN 16384	/* a dump part is at most a page or 8 kB */
 
 /* The datagram of a send, in the shim's own buffer. */
 struct copy {
@@ -32,16 +43,14 @@ struct copy {
 	size_t len;
 };
 
-/* Gathers @n iovecs into @cp.  Returns -1 when there is nothing to look at
- * or too much, or a NULL the kernel must judge. */
+/* Gathers @n iovecs into @cp: -1 when there is too much, too little, or a
+ * NULL for the kernel to judge. */
 static int gather(const struct iovec *iov, size_t n, struct copy *cp)
 {
-	size_t i;
-
 	cp->len = 0;
 	if (!iov || n == 0 || n > 1024)
 		return -1;
-	for (i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (iov[i].iov_len == 0)
 			continue;
 		if (iov[i].iov_len > COPY_LEN - cp->len || !iov[i].iov_base)
@@ -56,14 +65,11 @@ static int copy_in(const struct txcall *c, struct copy *cp)
 {
 	struct iovec one = { (void *)c->buf, c->len };
 
-	switch (c->how) {
-	case TX_SENDMSG:
+	if (c->how == TX_SENDMSG)
 		return c->msg ? gather(c->msg->msg_iov, c->msg->msg_iovlen, cp) : -1;
-	case TX_WRITEV:
+	if (c->how == TX_WRITEV)
 		return c->iovcnt > 0 ? gather(c->iov, (size_t)c->iovcnt, cp) : -1;
-	default:
-		return gather(&one, 1, cp);
-	}
+	return gather(&one, 1, cp);
 }
 
 /* What a datagram asks of the shim. */
@@ -102,135 +108,253 @@ int tx_wanted(const struct msghdr *m)
 	return copy_in(&c, &cp) == 0 && plan_make(&cp, &p);
 }
 
-/* Sends the caller's call as made, or, with @cp, the shim's copy of its
- * datagram with the caller's address, control data and flags.  Returns
- * the kernel's result or -errno. */
+/* The caller's call as made, or, with @cp, the shim's copy of its datagram
+ * (with the caller's address, control data and flags): the kernel's
+ * result or -errno. */
 static ssize_t tx_real(int fd, const struct txcall *c, const struct copy *cp)
 {
-	struct iovec iov = { cp ? (void *)cp->bytes : NULL, cp ? cp->len : 0 };
+	const void *buf = cp ? cp->bytes : c->buf;
+	struct iovec iov = { (void *)buf, cp ? cp->len : 0 };
 	struct msghdr m;
 	ssize_t r;
 
-	switch (c->how) {
-	case TX_SEND:
-		r = real.send(fd, cp ? cp->bytes : c->buf, c->len, c->flags);
-		break;
-	case TX_SENDTO:
-		r = real.sendto(fd, cp ? cp->bytes : c->buf, c->len, c->flags, c->to, c->tolen);
-		break;
-	case TX_WRITE:
-		r = real.write(fd, cp ? cp->bytes : c->buf, c->len);
-		break;
-	case TX_WRITEV:
+	if (c->how == TX_SEND)
+		r = real.send(fd, buf, c->len, c->flags);
+	else if (c->how == TX_SENDTO)
+		r = real.sendto(fd, buf, c->len, c->flags, c->to, c->tolen);
+	else if (c->how == TX_WRITE)
+		r = real.write(fd, buf, c->len);
+	else if (c->how == TX_WRITEV)
 		r = cp ? real.writev(fd, &iov, 1) : real.writev(fd, c->iov, c->iovcnt);
-		break;
-	default:
-		if (cp) {
-			m = *c->msg;
-			m.msg_iov = &iov;
-			m.msg_iovlen = 1;
-		}
-		r = real.sendmsg(fd, cp ? &m : c->msg, c->flags);
-		break;
+	else if (!cp)
+		r = real.sendmsg(fd, c->msg, c->flags);
+	else {
+		m = *c->msg;
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		r = real.sendmsg(fd, &m, c->flags);
 	}
 	return r < 0 ? -errno : r;
 }
 
-static void log_sites(const struct plan *p)
+/* ---- the wait for the end of DAD ---- */
+
+/* How a look at (and maybe a wait for) a source ended, and what the log
+ * says of it: its level, the text, and whether the time waited follows. */
+enum wait_end {
+	WAIT_USABLE, WAIT_ABSENT, WAIT_DAD_ENDED, WAIT_FAILED, WAIT_GONE,
+	WAIT_TIMEOUT, WAIT_OTHER_NETNS, WAIT_ERROR,
+};
+
+static const struct {
+	int level;
+	const char *text;	/* a format of the time waited, or of why not (%s) */
+} wait_log[] = {
+	[WAIT_USABLE] = { LV_DEBUG, "source usable, no wait; sent at once" },
+	[WAIT_ABSENT] = { LV_DEBUG, "no such source address; sent at once" },
+	[WAIT_DAD_ENDED] = { LV_ACTIONS, "DAD ended after %u ms; sent" },
+	[WAIT_FAILED] = { LV_ACTIONS, "DAD failed; sent unchanged; the kernel refuses it" },
+	[WAIT_GONE] = { LV_ACTIONS, "address removed after %u ms; sent unchanged; the kernel refuses it" },
+	[WAIT_TIMEOUT] = { LV_ACTIONS, "no DAD end within %u ms; sent unchanged; the kernel refuses it" },
+	[WAIT_OTHER_NETNS] = { LV_ACTIONS, "the socket is in another network namespace; sent without waiting" },
+	[WAIT_ERROR] = { LV_ERRORS, "cannot watch the address (%s); sent without waiting" },
+};
+
+static uint64_t now_ms(void)
 {
-	char a[INET6_ADDRSTRLEN];
-	int i;
+	struct timespec ts;
 
-	for (i = 0; shim_log_on(LV_ACTIONS) && i < p->nsites && i < SITES; i++) {
-		const struct nodad_site *s = &p->sites[i];
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
-		inet_ntop(AF_INET6, &s->addr, a, sizeof(a));
-		shim_log(LV_ACTIONS, "NODAD %s on %s/%u ifindex %u%s",
-			 s->needs_rewrite ? "set" : "already set", a, s->prefixlen,
-			 s->ifindex, s->needs_rewrite ? "" : ", request unchanged");
+/* What a wait owns, released by its cleanup handler, also on cancel, and
+ * why it could not watch. */
+struct watch {
+	int fd;
+	char *buf;
+	int err;
+};
+
+static void watch_release(void *arg)
+{
+	struct watch *w = arg;
+
+	free(w->buf);
+	if (w->fd >= 0)
+		shim_fd_close(w->fd);
+}
+
+/* A socket of the shim's, subscribed to IPv6 address events before it
+ * asks for the dump: a change between the two cannot be missed, it comes
+ * after the dump.  0 or -errno. */
+static int watch_open(struct watch *w)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
+				  .nl_groups = 1u << (RTNLGRP_IPV6_IFADDR - 1) };
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct {
+		struct nlmsghdr nlh;
+		struct ifaddrmsg ifa;
+	} req = { { sizeof(req), RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, 1, 0 },
+		  { .ifa_family = AF_INET6 } };
+
+	w->buf = malloc(EVENTS_LEN);
+	if (!w->buf)
+		return -ENOMEM;
+	w->fd = shim_fd_open(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+	if (w->fd < 0)
+		return w->fd;
+	if (bind(w->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    real.sendto(w->fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel,
+			sizeof(kernel)) != (ssize_t)sizeof(req))
+		return -errno;
+	return 0;
+}
+
+/* 1 when the kernel can tell (SO_NETNS_COOKIE, Linux 5.14) that the two
+ * sockets live in different network namespaces. */
+static int other_netns(int a, int b)
+{
+	uint64_t ca, cb;
+	socklen_t la = sizeof(ca), lb = sizeof(cb);
+
+	return getsockopt(a, SOL_SOCKET, SO_NETNS_COOKIE, &ca, &la) == 0 &&
+	       getsockopt(b, SOL_SOCKET, SO_NETNS_COOKIE, &cb, &lb) == 0 && ca != cb;
+}
+
+/* Reads what is queued, without blocking, into @t: 1 when the dump (seq 1)
+ * ended, 0 when not yet, or -errno (ENOBUFS: events lost in an overrun;
+ * EBADF: the socket is no longer the shim's). */
+static int drain(const struct watch *w, const struct in6_addr *addr, struct dad_track *t)
+{
+	int done = 0;
+
+	for (;;) {
+		ssize_t n;
+		int end;
+
+		if (shim_fd_check(w->fd) < 0)
+			return -EBADF;
+		n = recv(w->fd, w->buf, EVENTS_LEN, MSG_DONTWAIT);	/* not wrapped */
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? done : -errno;
+		end = dump_feed(w->buf, (size_t)n, 1, addr, t);
+		if (end < 0)
+			return -EPROTO;
+		done |= end;
 	}
 }
 
-/* The bound of a wait on @fd: DADSHIM_WAIT_MS, or the socket's
- * SO_SNDTIMEO when that is shorter. */
+/* The look, then the wait, on @w's socket, until @deadline. */
+static enum wait_end watch(struct watch *w, int prog_fd, const struct in6_addr *addr,
+			   uint64_t deadline)
+{
+	struct dad_track t = { DAD_ABSENT, 0 };
+	int dumped = 0;
+
+	/* The thread's namespace is not the socket's: its look would judge
+	 * another namespace's address. */
+	if (other_netns(prog_fd, w->fd))
+		return WAIT_OTHER_NETNS;
+	for (;;) {
+		struct pollfd p = { .fd = w->fd, .events = POLLIN };
+		int got = drain(w, addr, &t);
+		uint64_t now;
+
+		if (got < 0) {
+			w->err = -got;
+			return WAIT_ERROR;
+		}
+		if (got && !dumped) {
+			dumped = 1;
+			if (t.state != DAD_TENTATIVE)
+				return t.state == DAD_USABLE ? WAIT_USABLE
+				     : t.state == DAD_FAILED ? WAIT_FAILED : WAIT_ABSENT;
+		}
+		if (dumped && t.state != DAD_TENTATIVE)
+			return t.state == DAD_USABLE ? WAIT_DAD_ENDED
+			     : t.state == DAD_FAILED ? WAIT_FAILED : WAIT_GONE;
+		now = now_ms();
+		if (now >= deadline)
+			return dumped ? WAIT_TIMEOUT : WAIT_ERROR;
+		/* A cancellation point; a signal just goes round again. */
+		if (poll(&p, 1, (int)(deadline - now)) < 0 && errno != EINTR) {
+			w->err = errno;
+			return WAIT_ERROR;
+		}
+	}
+}
+
+/* Looks at @addr in the calling thread's namespace and, while it is
+ * tentative, waits for the end of DAD, at most @bound_ms; logs how it
+ * ended.  Returns 1 when the send was held back at all.  A cancellation
+ * point that leaves nothing behind. */
+static int dad_wait(int prog_fd, const struct in6_addr *addr, unsigned bound_ms, unsigned *spent)
+{
+	/* volatile: pthread_cleanup_push() may be a setjmp(). */
+	volatile enum wait_end r = WAIT_ERROR;
+	struct watch w = { -1, NULL, ETIMEDOUT };
+	uint64_t start = now_ms();
+	int e;
+
+	pthread_cleanup_push(watch_release, &w);
+	e = watch_open(&w);
+	if (e < 0)
+		w.err = -e;
+	else
+		r = watch(&w, prog_fd, addr, start + bound_ms);
+	pthread_cleanup_pop(1);
+	*spent += (unsigned)(now_ms() - start);
+	if (shim_log_on(wait_log[r].level)) {
+		char a[INET6_ADDRSTRLEN], line[160];
+
+		inet_ntop(AF_INET6, addr, a, sizeof(a));
+		if (r == WAIT_ERROR)
+			(void)snprintf(line, sizeof(line), wait_log[r].text, strerror(w.err));
+		else
+			(void)snprintf(line, sizeof(line), wait_log[r].text, *spent);
+		shim_log(wait_log[r].level, "route with source %s: %s", a, line);
+	}
+	return r != WAIT_USABLE && r != WAIT_ABSENT;
+}
+
+/* The bound of a wait on @fd: DADSHIM_WAIT_MS, or the socket's SO_SNDTIMEO
+ * when that is shorter. */
 static unsigned bound_of(int fd)
 {
 	struct timeval tv;
 	socklen_t len = sizeof(tv);
 	unsigned long ms;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) < 0 ||
-	    (tv.tv_sec == 0 && tv.tv_usec == 0))
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) < 0 || (!tv.tv_sec && !tv.tv_usec))
 		return settings.wait_ms;
 	ms = (unsigned long)tv.tv_sec * 1000u + (unsigned long)tv.tv_usec / 1000u;
 	return ms < settings.wait_ms ? (unsigned)ms : settings.wait_ms;
 }
 
-/* 1 when a send of @c on @fd may block: no MSG_DONTWAIT, no O_NONBLOCK. */
-static int blocking(int fd, const struct txcall *c)
+/* Holds the send back while a source of @p is tentative, one bound for
+ * them all; a non-blocking send (MSG_DONTWAIT, O_NONBLOCK) never waits.
+ * 0, or -EBADF when @fd stopped being the socket it was meanwhile. */
+static int hold_back(int fd, const struct txcall *c, const struct plan *p)
 {
-	int fl;
-
-	if ((c->how == TX_SEND || c->how == TX_SENDTO || c->how == TX_SENDMSG) &&
-	    (c->flags & MSG_DONTWAIT))
-		return 0;
-	fl = fcntl(fd, F_GETFL);
-	return fl >= 0 && !(fl & O_NONBLOCK);
-}
-
-static void log_wait(const struct in6_addr *src, enum wait_end r, unsigned ms, int err)
-{
-	static const char *const then[] = {
-		[WAIT_USABLE] = "sent at once",
-		[WAIT_DAD_ENDED] = "sent",
-		[WAIT_ABSENT] = "sent at once",
-		[WAIT_FAILED] = "sent unchanged; the kernel refuses it",
-		[WAIT_GONE] = "sent unchanged; the kernel refuses it",
-		[WAIT_TIMEOUT] = "sent unchanged; the kernel refuses it",
-		[WAIT_OTHER_NETNS] = "sent without waiting",
-		[WAIT_ERROR] = "sent without waiting",
-	};
-	int lvl = r == WAIT_USABLE || r == WAIT_ABSENT ? LV_DEBUG
-		: r == WAIT_ERROR ? LV_ERRORS : LV_ACTIONS;
-	char a[INET6_ADDRSTRLEN];
-
-	if (!shim_log_on(lvl))
-		return;
-	inet_ntop(AF_INET6, src, a, sizeof(a));
-	if (r == WAIT_ERROR)
-		shim_log(lvl, "route with source %s: cannot watch the address (%s); %s", a,
-			 strerror(err), then[r]);
-	else if (r == WAIT_DAD_ENDED || r == WAIT_GONE || r == WAIT_TIMEOUT)
-		shim_log(lvl, "route with source %s: %s %u ms; %s", a, wait_end_text(r), ms,
-			 then[r]);
-	else
-		shim_log(lvl, "route with source %s: %s; %s", a, wait_end_text(r), then[r]);
-}
-
-/* Holds the send back while a source of @p is tentative, within one
- * bound for them all.  Returns 0, or -EBADF when @fd is no longer the
- * socket it was (closed, or its number reused, meanwhile). */
-static int hold_back(int fd, const struct plan *p)
-{
-	unsigned bound = bound_of(fd), spent = 0;
+	unsigned bound, spent = 0;
 	struct stat before, after;
-	int i, waited = 0;
+	int i, fl, waited = 0;
 
-	if (compat_fstat(fd, &before) < 0)
-		return -EBADF;
-	for (i = 0; i < p->nsrcs && spent < bound; i++) {
-		unsigned ms = 0;
-		int err = 0;
-		enum wait_end r = dad_wait(fd, &p->srcs[i], bound - spent, &ms, &err);
-
-		spent += ms;
-		waited |= r != WAIT_USABLE && r != WAIT_ABSENT;
-		log_wait(&p->srcs[i], r, ms, err);
+	fl = fcntl(fd, F_GETFL);
+	if ((c->how != TX_WRITE && c->how != TX_WRITEV && (c->flags & MSG_DONTWAIT)) ||
+	    fl < 0 || (fl & O_NONBLOCK) || compat_fstat(fd, &before) < 0) {
+		shim_log(LV_DEBUG, "route with a source on a non-blocking send: sent without waiting");
+		return 0;
 	}
+	bound = bound_of(fd);
+	for (i = 0; i < p->nsrcs && spent < bound; i++)
+		waited |= dad_wait(fd, &p->srcs[i], bound - spent, &spent);
 	if (waited && (compat_fstat(fd, &after) < 0 || after.st_ino != before.st_ino ||
 		       after.st_dev != before.st_dev)) {
 		shim_log(LV_ERRORS, "the socket was closed during the wait for DAD; "
-			 "the route was not sent (EBADF)");
+				    "the route was not sent (EBADF)");
 		return -EBADF;
 	}
 	return 0;
@@ -238,8 +362,8 @@ static int hold_back(int fd, const struct plan *p)
 
 ssize_t tx(int fd, const struct txcall *c)
 {
-	int kind = fd_kind_fast(fd);
-	int fresh = kind != FD_ROUTE && kind != FD_OTHER;
+	int kind = fd_kind_fast(fd), fresh = kind != FD_ROUTE && kind != FD_OTHER;
+	char a[INET6_ADDRSTRLEN];
 	struct copy cp;
 	struct plan p;
 	ssize_t ret;
@@ -249,17 +373,21 @@ ssize_t tx(int fd, const struct txcall *c)
 	if (kind != FD_ROUTE || copy_in(c, &cp) < 0 || !plan_make(&cp, &p))
 		return tx_real(fd, c, NULL);
 	/* The table is a hint (a number closed behind the shim's back may be
-	 * another file now): ask the kernel before changing anything. */
+	 * another file now): the kernel says before anything changes. */
 	if ((p.rewrite || p.nsrcs) && !fresh && fd_classify(fd) != FD_ROUTE)
 		return tx_real(fd, c, NULL);
 	if (p.rewrite && !nodad_rewrite(cp.bytes, cp.len))
 		p.rewrite = 0;
-	if (p.nsrcs && !blocking(fd, c))
-		shim_log(LV_DEBUG, "route with a source on a non-blocking send: sent without waiting");
-	else if (p.nsrcs && (ret = hold_back(fd, &p)) < 0)
+	if (p.nsrcs && (ret = hold_back(fd, c, &p)) < 0)
 		return ret;
 	ret = tx_real(fd, c, p.rewrite ? &cp : NULL);
-	if (ret >= 0)
-		log_sites(&p);
+	for (int i = 0; ret >= 0 && shim_log_on(LV_ACTIONS) && i < p.nsites && i < SITES; i++) {
+		const struct nodad_site *s = &p.sites[i];
+
+		inet_ntop(AF_INET6, &s->addr, a, sizeof(a));
+		shim_log(LV_ACTIONS, "NODAD %s on %s/%u ifindex %u%s",
+			 s->needs_rewrite ? "set" : "already set", a, s->prefixlen, s->ifindex,
+			 s->needs_rewrite ? "" : ", request unchanged");
+	}
 	return ret;
 }

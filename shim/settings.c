@@ -5,13 +5,11 @@
 #include "settings.h"
 
 const char *const setting_names[SET_COUNT] = {
-	"DADSHIM_NODAD", "DADSHIM_RETRY", "DADSHIM_WAIT_MS", "DADSHIM_LOG",
-	"DADSHIM_LOG_TARGET",
+	"DADSHIM_NODAD", "DADSHIM_RETRY", "DADSHIM_WAIT_MS", "DADSHIM_LOG", "DADSHIM_LOG_TARGET",
 };
 
-#define WAIT_MS_MAX 600000u	/* ten minutes: a bound, not a wish */
-
-/* Decimal digits only: no sign, no spaces, no hex, no overflow. */
+/* Decimal digits only: no sign, no spaces, no hex, nothing above @max
+ * (checked at each digit, so that no value wraps below it). */
 static int parse_uint(const char *v, unsigned max, unsigned *out)
 {
 	unsigned long n = 0;
@@ -19,38 +17,26 @@ static int parse_uint(const char *v, unsigned max, unsigned *out)
 	if (*v == '\0')
 		return -1;
 	for (; *v; v++) {
-		if (*v < '0' || *v > '9')
-			return -1;
-		n = n * 10 + (unsigned long)(*v - '0');
-		if (n > max)
+		if (*v < '0' || *v > '9' || (n = n * 10 + (unsigned long)(*v - '0')) > max)
 			return -1;
 	}
 	*out = (unsigned)n;
 	return 0;
 }
 
-/* Copies @v for a message: at most 40 characters, non-printables as '?'. */
-static void quote(char *dst, size_t size, const char *v)
-{
-	size_t i;
-
-	for (i = 0; v[i] && i + 4 < size && i < 40; i++)
-		dst[i] = (char)((v[i] >= 0x20 && v[i] < 0x7f) ? v[i] : '?');
-	if (v[i] && i + 4 < size) {
-		memcpy(dst + i, "...", 3);
-		i += 3;
-	}
-	dst[i] = '\0';
-}
-
-static void complain(char *msg, const char *name, const char *v,
-		     const char *expect, const char *dflt)
+/* "NAME="VALUE" is invalid (expected ...); using the default D", the value
+ * cut at 40 characters, non-printables as '?'. */
+static void complain(char *msg, const char *name, const char *v, const char *expect,
+		     const char *dflt)
 {
 	char q[48];
+	size_t i;
 
-	quote(q, sizeof(q), v);
+	for (i = 0; i < 40 && v[i]; i++)
+		q[i] = (char)((v[i] >= 0x20 && v[i] < 0x7f) ? v[i] : '?');
+	memcpy(q + i, v[i] ? "..." : "", v[i] ? 4 : 1);
 	(void)snprintf(msg, SETTING_MSG_LEN, "%s=\"%s\" is invalid (expected %s); using the default %s",
-		 name, q, expect, dflt);
+		       name, q, expect, dflt);
 }
 
 int settings_parse(const char *const values[SET_COUNT], struct settings *s,
@@ -62,24 +48,22 @@ int settings_parse(const char *const values[SET_COUNT], struct settings *s,
 	} num[SET_LOG_TARGET] = {
 		[SET_NODAD] = { 1, 1, "1 or 0", "1" },
 		[SET_RETRY] = { 1, 1, "1 or 0", "1" },
-		[SET_WAIT_MS] = { WAIT_MS_MAX, 5000,
-				  "a whole number of milliseconds from 0 to 600000", "5000" },
+		/* ten minutes: a bound, not a wish */
+		[SET_WAIT_MS] = { 600000, 5000, "a whole number of milliseconds from 0 to 600000",
+				  "5000" },
 		[SET_LOG] = { 3, LV_ACTIONS, "0, 1, 2 or 3", "2" },
 	};
+	const char *t = values[SET_LOG_TARGET];
 	unsigned v[SET_LOG_TARGET];
-	int bad = 0;
-	int i;
+	int i, bad = 0;
 
 	for (i = 0; i < SET_COUNT; i++)
 		msgs[i][0] = '\0';
 	for (i = 0; i < SET_LOG_TARGET; i++) {
 		v[i] = num[i].dflt;
-		if (!values[i] || !*values[i])
-			continue;
-		if (parse_uint(values[i], num[i].max, &v[i]) < 0) {
+		if (values[i] && *values[i] && parse_uint(values[i], num[i].max, &v[i]) < 0) {
 			v[i] = num[i].dflt;
-			complain(msgs[i], setting_names[i], values[i],
-				 num[i].expect, num[i].dflt_text);
+			complain(msgs[i], setting_names[i], values[i], num[i].expect, num[i].dflt_text);
 			bad++;
 		}
 	}
@@ -87,15 +71,11 @@ int settings_parse(const char *const values[SET_COUNT], struct settings *s,
 	s->retry = (int)v[SET_RETRY];
 	s->wait_ms = v[SET_WAIT_MS];
 	s->log_level = (int)v[SET_LOG];
-	s->log_stderr = 0;
-	if (values[SET_LOG_TARGET] && *values[SET_LOG_TARGET]) {
-		if (strcmp(values[SET_LOG_TARGET], "stderr") == 0) {
-			s->log_stderr = 1;
-		} else if (strcmp(values[SET_LOG_TARGET], "syslog") != 0) {
-			complain(msgs[SET_LOG_TARGET], setting_names[SET_LOG_TARGET],
-				 values[SET_LOG_TARGET], "syslog or stderr", "syslog");
-			bad++;
-		}
+	s->log_stderr = t && strcmp(t, "stderr") == 0;
+	if (t && *t && !s->log_stderr && strcmp(t, "syslog") != 0) {
+		complain(msgs[SET_LOG_TARGET], setting_names[SET_LOG_TARGET], t, "syslog or stderr",
+			 "syslog");
+		bad++;
 	}
 	return bad;
 }

@@ -8,7 +8,7 @@
 # status), the request crosses once and the kernel answers it once with
 # the same error; the shim's one look is one RTM_GETADDR dump on its own
 # socket. A tentative source on a link without carrier (DAD never ends
-# there) is waited for until the bound (DADSHIM_WAIT_MS=1500 here), then
+# there) is waited for until the bound (DADSHIM_WAIT_MS=1500 in i1), then
 # the request goes out and gets the kernel's own error. The last case: a
 # tentative source makes the kernel refuse with EINVAL before it looks for
 # the route; with the shim the route waits for DAD, crosses once, and gets
@@ -57,7 +57,8 @@ i_run() {
 	shift 2
 	_rc=0
 	if [ "$_how" = shim ]; then
-		shim_trace "$T_TMP/$_n.tr" DADSHIM_WAIT_MS=1500 -- ip "$@" >"$T_TMP/$_n.ip" 2>&1 || _rc=$?
+		shim_trace "$T_TMP/$_n.tr" "DADSHIM_WAIT_MS=${I_WAIT_MS:-1500}" -- ip "$@" \
+			>"$T_TMP/$_n.ip" 2>&1 || _rc=$?
 		# the shim's lines are not part of what ip told its caller
 		grep -Ev '^dadshim\[[0-9]+\]: ' "$T_TMP/$_n.ip" >"$T_TMP/$_n.ipo" || :
 	else
@@ -135,7 +136,8 @@ grep -qx 'Error: Invalid source address.' "$T_TMP/i4.plain.ipo" ||
 printf 'RTM_NEWROUTE sent: 1\nanswers: -EINVAL \nRTM_GETADDR sent: 0\n' | cmp -s - "$T_TMP/i4.plain.sum" ||
 	err "without the shim: $(tr '\n' ';' <"$T_TMP/i4.plain.sum")"
 fresh_tentative "$IF1" || err "$SRC not tentative when the shim's run started"
-i_run i4.shim shim -6 route add 2001:db8:1e::/64 dev "$IF1" src "$SRC" table 240
+# DAD ends on this link: the default bound, not the short one of i1
+I_WAIT_MS=5000 i_run i4.shim shim -6 route add 2001:db8:1e::/64 dev "$IF1" src "$SRC" table 240
 grep -qx 'RTNETLINK answers: File exists' "$T_TMP/i4.shim.ipo" ||
 	err "with the shim ip said '$(tr '\n' ' ' <"$T_TMP/i4.shim.ipo")', not the EEXIST"
 [ "$(cat "$T_TMP/i4.shim.rc")" -ne 0 ] || err "with the shim ip exited 0"

@@ -8,9 +8,6 @@
  *   lifecycle dup2       IFNAME ADDR1 ADDR2
  *   lifecycle closerange IFNAME ADDR1 ADDR2
  *   lifecycle exec       IFNAME ADDR
- *   lifecycle fallback   IFNAME ADDR1 ADDR2 (every wrapped call once; run
- *                         with a test build of the shim whose libc
- *                         "lacks" them: DADSHIM_TEST_HIDE=all)
  *   lifecycle seccomp    IFNAME ADDR1 ADDR2 (a seccomp filter that kills
  *                         on process_vm_readv/writev, as systemd's
  *                         SystemCallFilter= allow-lists do: ADDR1 by
@@ -470,15 +467,6 @@ static int case_inherit(const struct in6_addr *a1, const struct in6_addr *a2)
 	return 0;
 }
 
-/* Every wrapped call once: ADDR1 by write() and read(), ADDR2 by
- * sendmsg() and recvmsg(); dup, dup2, dup3; closefrom() and close_range()
- * must really close. */
-static int closed(int fd)
-{
-	return fcntl(fd, F_GETFD) < 0 && errno == EBADF;
-}
-
-
 /* @mh: @m in one iovec @iov, addressed to the kernel, for sendmsg(). */
 static void msg_to_kernel(struct msghdr *mh, struct iovec *iov, struct msg *m)
 {
@@ -491,47 +479,6 @@ static void msg_to_kernel(struct msghdr *mh, struct iovec *iov, struct msg *m)
 	mh->msg_namelen = sizeof(kernel);
 	mh->msg_iov = iov;
 	mh->msg_iovlen = 1;
-}
-
-static int case_fallback(const struct in6_addr *a1, const struct in6_addr *a2)
-{
-	char buf[8192];
-	struct iovec iov;
-	struct msghdr mh;
-	struct msg m;
-	int fd = nl_unbound(), e1 = -1, e2 = -1, d, n_cf = 0, n_cr = 0;
-	ssize_t n;
-
-	newaddr(&m, a1, 0);
-	if (write(fd, &m, m.h.nlmsg_len) != (ssize_t)m.h.nlmsg_len)
-		die("lifecycle: write");
-	n = read(fd, buf, sizeof(buf));
-	if (n >= 20 && ((struct nlmsghdr *)(void *)buf)->nlmsg_type == NLMSG_ERROR)
-		e1 = ((struct nlmsgerr *)NLMSG_DATA((struct nlmsghdr *)(void *)buf))->error;
-	newaddr(&m, a2, 0);
-	msg_to_kernel(&mh, &iov, &m);
-	if (sendmsg(fd, &mh, 0) != (ssize_t)m.h.nlmsg_len)
-		die("lifecycle: sendmsg");
-	iov.iov_base = buf;
-	iov.iov_len = sizeof(buf);
-	mh.msg_name = NULL;
-	mh.msg_namelen = 0;
-	n = recvmsg(fd, &mh, 0);
-	if (n >= 20 && ((struct nlmsghdr *)(void *)buf)->nlmsg_type == NLMSG_ERROR)
-		e2 = ((struct nlmsgerr *)NLMSG_DATA((struct nlmsghdr *)(void *)buf))->error;
-	d = dup(fd);
-	if (d < 0 || dup2(fd, 40) != 40 || dup3(fd, 41, O_CLOEXEC) != 41)
-		die("lifecycle: dup");
-	closefrom(40);
-	n_cf = closed(40) + closed(41);
-	if (dup2(fd, 50) != 50)
-		die("lifecycle: dup2");
-	n_cr = close_range(50, 50, 0) == 0 && closed(50);
-	close(d);
-	close(fd);
-	printf("lifecycle: case=fallback addr1=%d addr2=%d closefrom_closed=%d "
-	       "close_range_closed=%d dup_closed=%d\n", e1, e2, n_cf, n_cr, closed(d));
-	return 0;
 }
 
 /* closerace: closehook.so calls this right after the real close() of the
@@ -671,8 +618,6 @@ int main(int argc, char **argv)
 		return case_closerange(&a1, &a2);
 	if (!strcmp(argv[1], "inherit"))
 		return case_inherit(&a1, &a2);
-	if (!strcmp(argv[1], "fallback"))
-		return case_fallback(&a1, &a2);
 	if (!strcmp(argv[1], "forkpid"))
 		return case_forkpid(&a1, &a2);
 	if (!strcmp(argv[1], "seccomp"))

@@ -16,17 +16,14 @@ require_root reliability
 require_file reliability "$SHIM"
 
 # The programs, built by make (make check-reliability) with the project's
-# flags: the TSan and ASan builds have the shim's sources compiled in, and
-# libdadshim-hide.so is the shim built with -DDADSHIM_TEST_HIDE (its libc
-# seems to lack the symbols named in DADSHIM_TEST_HIDE, so its stand-ins,
-# the system calls, run).
+# flags: the TSan and ASan builds have the shim's sources compiled in.
 B=$(pwd)/build/tests/reliability
 # Every tests/reliability/*.c is a program (a *hook.c a preloadable .so),
 # as the Makefile builds them.
 PROGS="$(for f in tests/reliability/*.c; do
 	n=$(basename "$f" .c)
 	case $n in *hook) echo "$n.so" ;; *) echo "$n" ;; esac
-done) libdadshim-hide.so stress_tsan faults_asan"
+done) stress_tsan faults_asan"
 missing=""
 for p in $PROGS; do
 	[ -e "$B/$p" ] || missing="$missing $B/$p"
@@ -35,7 +32,7 @@ if [ -n "$missing" ]; then
 	fail "programs built" "missing:$missing (run make check-reliability, or make test-programs)"
 	exit 1
 fi
-pass "programs built: $(echo $PROGS | sed 's/ libdadshim-hide.so.*//; s/ /, /g') (+ TSan, ASan and symbol-hiding builds of the shim)"
+pass "programs built: $(echo $PROGS | sed 's/ stress_tsan.*//; s/ /, /g') (+ TSan and ASan builds of the shim)"
 
 # kv FILE KEY: the value of KEY=VALUE in the program's summary line
 kv() {
@@ -395,19 +392,6 @@ GUARD=60 rrun l6 'addr1=0 reused=1 route=0' LD_PRELOAD="$SHIM $B/closehook.so" \
 	DADSHIM_LOG_TARGET=stderr DADSHIM_NODAD=0 "$B/lifecycle" closerace "$IF1" fd00:16::3 fd00:16::4
 ip -n "$NS1" -6 route show table 231 | grep -q "^fd00:e6::/64 .*src fd00:16::3 " ||
 	err "the reused socket's route is not in table 231"
-
-rcase "lifecycle 7: a libc without the wrapped symbols: the shim logs each once and makes the system calls (NODAD set, closefrom closes)"
-rrun l7a 'closefrom_closed=2' "$B/lifecycle" fallback "$IF1" fd00:17::1 fd00:17::2
-! nodad_in "$NS1" fd00:17::1 || err "without the shim the kernel got NODAD"
-rrun l7 'addr1=0 addr2=0 closefrom_closed=2 close_range_closed=1 dup_closed=1' \
-	LD_PRELOAD="$B/libdadshim-hide.so" DADSHIM_TEST_HIDE=all DADSHIM_LOG_TARGET=stderr \
-	"$B/lifecycle" fallback "$IF1" fd00:17::3 fd00:17::4
-nodad_in "$NS1" fd00:17::3 || err "write(): no NODAD in the kernel"
-nodad_in "$NS1" fd00:17::4 || err "sendmsg(): no NODAD in the kernel"
-for f in socket close dup dup2 dup3 send sendto sendmsg sendmmsg write writev; do
-	n=$(grep -c "libc has no $f; the shim uses the system call instead" "$log") || :
-	[ "$n" = 1 ] || err "$f: logged $n times, not once"
-done
 
 rcase "lifecycle 8: a seccomp filter that kills on process_vm_readv/writev (SystemCallFilter=): the process lives, both requests get NODAD"
 rrun l8a 'addr1=0 addr2=0 ok_errno=0' "$B/lifecycle" seccomp "$IF1" fd00:18::1 fd00:18::2
