@@ -241,7 +241,7 @@ check_waited() {
 		err "expected $_n RTM_NEWROUTE, each once, got seqs: $_seqs"
 	_yes=$(for _f in "$_tr".*; do
 		[ -f "$_f" ] && routes_after_dad "$_f" "$_a"
-	done | grep -c '^yes$')
+	done | grep -c '^yes$' || :)
 	[ "$_yes" -eq "$_n" ] ||
 		err "$_yes of $_n RTM_NEWROUTE were sent after the kernel reported $_a no longer tentative"
 	for WAITED_SEQ in "$@"; do
