@@ -620,8 +620,8 @@ seq_of() { sed -n 's/.*nlmsg_seq=\([0-9]*\).*/\1/p' | head -n 1; }
 # RTM_NEWROUTE naming VIP had read, before it, the kernel's RTM_NEWADDR
 # for VIP without IFA_F_TENTATIVE (on the shim's socket); else "no"
 route_after_dad() {
-	h=$(vip_hex "$2")
-	awk -v a="inet_pton(AF_INET6, \"$h\")" '
+	# through the environment: awk -v would turn the \x escapes into bytes
+	A="inet_pton(AF_INET6, \"$(vip_hex "$2")\")" awk 'BEGIN { a = ENVIRON["A"] }
 		$2 ~ /^(recvfrom|recvmsg|recv)\(/ && index($0, "nlmsg_type=RTM_NEWADDR,") &&
 			index($0, a) && !index($0, "TENTATIVE") { ended[$1] = 1 }
 		$2 ~ /^(sendto|sendmsg)\(/ && index($0, "nlmsg_type=RTM_NEWROUTE,") &&
