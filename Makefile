@@ -168,6 +168,12 @@ $(BT)/bench/%: tests/bench/%.c tests/bench/bench.h
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -O2 -o $@ $<
 
+# The empty library of the start-up figure: it needs what the shim needs.
+$(BT)/bench/%hook.so: tests/bench/%hook.c
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(MNL_CFLAGS) -O2 -shared -fPIC -o $@ $< \
+	    -Wl,--no-as-needed $(MNL_LIBS) $(SHIM_LIBS)
+
 test-programs: $(TEST_BINS) $(FUZZ_COV_BINS) $(BENCH_BINS)
 
 deps:
@@ -251,8 +257,19 @@ fuzz: deps $(FUZZ_BINS) $(FUZZ_COV_BINS)
 	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # Figures beside baselines from the same run; never asserted.
+# BEFORE=COMMIT also measures that commit's library (built from git into
+# build/bench-before/), in the same invocation: before, then after.
+BENCH_BEFORE := build/bench-before
 bench: deps all $(BT)/clients/charon551 $(BENCH_BINS)
-	sh tests/bench/run.sh
+	if [ -n "$(BEFORE)" ]; then \
+	    rm -rf $(BENCH_BEFORE) && mkdir -p $(BENCH_BEFORE) && \
+	    git archive "$(BEFORE)" | tar -x -C $(BENCH_BEFORE) && \
+	    $(MAKE) -C $(BENCH_BEFORE) shim/libdadshim.so >/dev/null && \
+	    BENCH_SHIM=$(CURDIR)/$(BENCH_BEFORE)/shim/libdadshim.so \
+	    BENCH_LABEL="before: $(BEFORE)" sh tests/bench/run.sh || exit 1; \
+	fi
+	BENCH_LABEL="after: $$(git rev-parse --short HEAD 2>/dev/null || echo this tree)" \
+	    sh tests/bench/run.sh
 
 clean:
 	rm -f $(LIB) shim/*.o

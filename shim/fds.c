@@ -11,6 +11,7 @@
  * so a count is stamped with the pid that made it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
@@ -30,6 +31,7 @@ unsigned fd_kinds_len;
 #define OWN_MAX 64	/* the shim's sockets open at once: one per waiting thread */
 
 static unsigned table_size, kinds_high;	/* no number above kinds_high has a kind */
+static int high_min = 3;		/* the shim's sockets take numbers from here */
 static int creating, sweeping;		/* threads in either, this process */
 static pid_t creating_pid;
 
@@ -52,7 +54,7 @@ static void atfork_child(void)
 
 int fds_init(void)
 {
-	struct rlimit rl;
+	struct rlimit rl = { 0, 0 };
 	rlim_t n = 1u << 16;
 	void *p;
 
@@ -62,6 +64,9 @@ int fds_init(void)
 	p = mmap(NULL, (size_t)n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -ENOMEM;
+	/* 64 below the soft limit, at most 4096: far above what daemons use. */
+	if (rl.rlim_cur >= 128)
+		high_min = rl.rlim_cur - 64 > 4096 ? 4096 : (int)(rl.rlim_cur - 64);
 	fd_kinds = p;
 	table_size = (unsigned)n;
 	__register_atfork(NULL, NULL, atfork_child, __dso_handle);
@@ -177,16 +182,6 @@ int fd_sweep(unsigned lo, unsigned hi, int (*sweep)(unsigned, unsigned, int), in
 	return ret ? -1 : 0;
 }
 
-/* 64 below the soft limit, at most 4096: far above what daemons use. */
-static int high_min(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < 128)
-		return 3;
-	return rl.rlim_cur - 64 > 4096 ? 4096 : (int)(rl.rlim_cur - 64);
-}
-
 static struct own *own_find(int fd)
 {
 	for (int i = 0; fd > 0 && i < OWN_MAX; i++)
@@ -218,16 +213,17 @@ static int own_add(int fd)
 
 int shim_fd_open(int domain, int type, int protocol)
 {
-	int cs, low, fd = -1, err;
+	struct pollfd std[3] = { { 0, 0, 0 }, { 1, 0, 0 }, { 2, 0, 0 } };
+	int cs, fd = -1, err;
 
-	for (low = 0; low <= 2; low++)
-		if (fcntl(low, F_GETFD) < 0)
-			return -EBADF;
+	/* One look at 0, 1 and 2: a closed one says POLLNVAL. */
+	if (poll(std, 3, 0) < 0 || ((std[0].revents | std[1].revents | std[2].revents) & POLLNVAL))
+		return -EBADF;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
 	err = guard_enter();
 	if (!err) {
-		low = real.socket(domain, type | SOCK_CLOEXEC, protocol);
-		fd = low < 0 ? -1 : fcntl(low, F_DUPFD_CLOEXEC, high_min());
+		int low = real.socket(domain, type | SOCK_CLOEXEC, protocol);
+		fd = low < 0 ? -1 : fcntl(low, F_DUPFD_CLOEXEC, high_min);
 		err = low < 0 || fd < 0 ? -errno : own_add(fd);
 		if (low >= 0)
 			(void)real.close(low);

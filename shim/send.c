@@ -230,12 +230,12 @@ static int drain(const struct watch *w, const struct in6_addr *addr, struct dad_
 {
 	int done = 0;
 
+	if (shim_fd_check(w->fd) < 0)
+		return -EBADF;
 	for (;;) {
 		ssize_t n;
 		int end;
 
-		if (shim_fd_check(w->fd) < 0)
-			return -EBADF;
 		n = recv(w->fd, w->buf, EVENTS_LEN, MSG_DONTWAIT);	/* not wrapped */
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR ? done : -errno;

@@ -7,6 +7,10 @@
  *   passbench route4 N DEV   N x (IPv4 RTM_NEWROUTE + ack, RTM_DELROUTE + ack)
  *                            of 192.0.2.200/32 dev DEV, as charon sends them
  *                            (sendto, then select + recv(MSG_TRUNC))
+ *   passbench route6src N DEV SRC
+ *                            N x the same for IPv6 fd00:bench::/64 dev DEV
+ *                            with RTA_PREFSRC SRC (an address that is not
+ *                            tentative: the shim looks, and does not wait)
  *   passbench getlink N      N x RTM_GETLINK dump (send, recv to NLMSG_DONE)
  *   passbench rss            a few of the calls above, then prints its own
  *                            VmRSS (status) and Rss/Pss (smaps_rollup), kB
@@ -138,7 +142,8 @@ static void request_ack(int fd, struct nlmsghdr *h)
 	}
 }
 
-static void route4(int fd, int type, uint32_t seq, int ifindex)
+/* @src NULL: IPv4 192.0.2.200/32; else IPv6 fd00:be::/64 src @src. */
+static void route(int fd, int type, uint32_t seq, int ifindex, const struct in6_addr *src)
 {
 	union {
 		struct nlmsghdr h;
@@ -157,30 +162,41 @@ static void route4(int fd, int type, uint32_t seq, int ifindex)
 	req.h.nlmsg_seq = seq;
 	req.h.nlmsg_pid = (uint32_t)getpid();
 	rt = NLMSG_DATA(&req.h);
-	rt->rtm_family = AF_INET;
-	rt->rtm_dst_len = 32;
+	rt->rtm_family = src ? AF_INET6 : AF_INET;
+	rt->rtm_dst_len = src ? 64 : 32;
 	rt->rtm_table = RT_TABLE_MAIN;
 	rt->rtm_protocol = RTPROT_STATIC;
-	rt->rtm_scope = RT_SCOPE_LINK;
+	rt->rtm_scope = src ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
 	rt->rtm_type = RTN_UNICAST;
-	inet_pton(AF_INET, "192.0.2.200", &dst);
-	add_attr(&req.h, RTA_DST, &dst, sizeof(dst));
+	if (src) {
+		struct in6_addr dst6;
+
+		inet_pton(AF_INET6, "fd00:be::", &dst6);
+		add_attr(&req.h, RTA_DST, &dst6, sizeof(dst6));
+		add_attr(&req.h, RTA_PREFSRC, src, sizeof(*src));
+	} else {
+		inet_pton(AF_INET, "192.0.2.200", &dst);
+		add_attr(&req.h, RTA_DST, &dst, sizeof(dst));
+	}
 	add_attr(&req.h, RTA_OIF, &oif, sizeof(oif));
 	request_ack(fd, &req.h);
 }
 
-static void loop_route4(unsigned long n, const char *dev)
+static void loop_route(unsigned long n, const char *dev, const char *src)
 {
 	int ifindex = (int)if_nametoindex(dev);
 	int fd = nl_open();
 	uint32_t seq = 1;
 	unsigned long i;
+	struct in6_addr a;
 
 	if (!ifindex)
 		die(dev);
+	if (src && inet_pton(AF_INET6, src, &a) != 1)
+		die(src);
 	for (i = 0; i < n; i++) {
-		route4(fd, RTM_NEWROUTE, seq++, ifindex);
-		route4(fd, RTM_DELROUTE, seq++, ifindex);
+		route(fd, RTM_NEWROUTE, seq++, ifindex, src ? &a : NULL);
+		route(fd, RTM_DELROUTE, seq++, ifindex, src ? &a : NULL);
 	}
 	close(fd);
 }
@@ -273,7 +289,9 @@ int main(int argc, char **argv)
 	else if (strcmp(argv[1], "pipe") == 0 && argc == 3)
 		loop_pipe(count_arg(argv[2]));
 	else if (strcmp(argv[1], "route4") == 0 && argc == 4)
-		loop_route4(count_arg(argv[2]), argv[3]);
+		loop_route(count_arg(argv[2]), argv[3], NULL);
+	else if (strcmp(argv[1], "route6src") == 0 && argc == 5)
+		loop_route(count_arg(argv[2]), argv[3], argv[4]);
 	else if (strcmp(argv[1], "getlink") == 0 && argc == 3)
 		loop_getlink(count_arg(argv[2]));
 	else
