@@ -296,6 +296,7 @@ static int dad_wait(int prog_fd, const struct in6_addr *addr, unsigned bound_ms,
 	volatile enum wait_end r = WAIT_ERROR;
 	struct watch w = { -1, NULL, ETIMEDOUT };
 	uint64_t start = now_ms();
+	unsigned ms;
 	int e;
 
 	pthread_cleanup_push(watch_release, &w);
@@ -305,7 +306,8 @@ static int dad_wait(int prog_fd, const struct in6_addr *addr, unsigned bound_ms,
 	else
 		r = watch(&w, prog_fd, addr, start + bound_ms);
 	pthread_cleanup_pop(1);
-	*spent += (unsigned)(now_ms() - start);
+	ms = (unsigned)(now_ms() - start);
+	*spent += ms;
 	if (shim_log_on(wait_log[r].level)) {
 		char a[INET6_ADDRSTRLEN], line[160];
 
@@ -313,7 +315,7 @@ static int dad_wait(int prog_fd, const struct in6_addr *addr, unsigned bound_ms,
 		if (r == WAIT_ERROR)
 			(void)snprintf(line, sizeof(line), wait_log[r].text, strerror(w.err));
 		else
-			(void)snprintf(line, sizeof(line), wait_log[r].text, *spent);
+			(void)snprintf(line, sizeof(line), wait_log[r].text, ms);
 		shim_log(wait_log[r].level, "route with source %s: %s", a, line);
 	}
 	return r != WAIT_USABLE && r != WAIT_ABSENT;

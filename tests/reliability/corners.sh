@@ -249,21 +249,15 @@ if c_begin "defect 13: 50 children of _Fork() (no fork handlers) sweep, use netl
 	c_end
 fi
 
-if c_begin "rule: a send with MSG_DONTWAIT never waits: no look at the address, the kernel's EINVAL"; then
-	c_pair
-	c_bare r1 'route_answer=EINVAL' dontwait fd00:ce::1
-	c_shim r1 'route_answer=EINVAL' DADSHIM_NODAD=0 -- dontwait fd00:ce::2
-	[ "$(c_crossed "$c_tr" RTM_GETADDR)" -eq 0 ] || err "the shim looked at the address"
-	c_end
-fi
-
-if c_begin "rule: a send on an O_NONBLOCK socket never waits: no look at the address, the kernel's EINVAL"; then
-	c_pair
-	c_bare r2 'route_answer=EINVAL' nonblock fd00:ce::1
-	c_shim r2 'route_answer=EINVAL' DADSHIM_NODAD=0 -- nonblock fd00:ce::2
-	[ "$(c_crossed "$c_tr" RTM_GETADDR)" -eq 0 ] || err "the shim looked at the address"
-	c_end
-fi
+for r in "dontwait:a send with MSG_DONTWAIT" "nonblock:a send on an O_NONBLOCK socket"; do
+	if c_begin "rule: ${r#*:} never waits: no look at the address, the kernel's EINVAL"; then
+		c_pair
+		c_bare "${r%%:*}" 'route_answer=EINVAL' "${r%%:*}" fd00:ce::1
+		c_shim "${r%%:*}" 'route_answer=EINVAL' DADSHIM_NODAD=0 -- "${r%%:*}" fd00:ce::2
+		[ "$(c_crossed "$c_tr" RTM_GETADDR)" -eq 0 ] || err "the shim looked at the address"
+		c_end
+	fi
+done
 
 if c_begin "rule: SO_SNDTIMEO (300 ms) bounds the wait below DADSHIM_WAIT_MS=60000 (DAD never ends; guard 20 s): the kernel's EINVAL"; then
 	c_pair nocarrier

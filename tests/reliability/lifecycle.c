@@ -258,7 +258,7 @@ static int case_dup2(const struct in6_addr *a1, const struct in6_addr *a2)
 	newaddr(&look, a2, 0);
 	same = same_bytes(n, rx, &look);
 	/* ... and what comes in is delivered as it came, even an EINVAL
-	 * for the seq that was held on the old netlink socket. */
+	 * for the seq of the route sent on the old netlink socket. */
 	memset(&fake, 0, sizeof(fake));
 	fake.error = -EINVAL;
 	fake.msg = m.h;
@@ -309,7 +309,7 @@ static int case_closerange(const struct in6_addr *a1, const struct in6_addr *a2)
 	c = nl_unbound();
 	newaddr(&m, a1, IFA_F_NODAD);
 	e1 = nl_do(a, &m);
-	/* b has a route held, its reply unread. */
+	/* b has sent a route, its reply unread. */
 	newroute(&m, a1, 0xd2);
 	nl_send(b, &m);
 	/* Behind the shim's back. */
@@ -331,7 +331,7 @@ static int case_closerange(const struct in6_addr *a1, const struct in6_addr *a2)
 			    pread(f, buf, sizeof(buf), 0) == w &&
 			    !memcmp(buf, &look, (size_t)w);
 	}
-	/* b was the held netlink socket: read() on the file there must be
+	/* b was the netlink socket with a reply unread: read() on the file there must be
 	 * the file's bytes. */
 	{
 		char want[64];

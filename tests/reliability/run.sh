@@ -360,10 +360,10 @@ rshim l1 'udp_number=@number netlink_again_number=@number udp_unchanged=4 addr1=
 nodad_in "$NS1" fd00:11::3 || err "first netlink socket: no NODAD in the kernel"
 nodad_in "$NS1" fd00:11::4 || err "netlink again on the number: no NODAD in the kernel"
 
-rcase "lifecycle 2: dup2 of UDP over a netlink socket with a held route, and of netlink over UDP"
+rcase "lifecycle 2: dup2 of UDP over a netlink socket, and of netlink over UDP"
 rshim l2 'udp_unchanged=4 udp_received_as_sent=1 addr1=0 addr2=0' \
 	"$B/lifecycle" dup2 "$IF1" fd00:12::1 fd00:12::2
-in_table 231 fd00:d1::/64 || err "the held route is not in table 231"
+in_table 231 fd00:d1::/64 || err "the route is not in table 231"
 nodad_in "$NS1" fd00:12::2 || err "netlink dup2'ed over UDP: no NODAD in the kernel"
 
 rcase "lifecycle 3: close_range behind the shim's back: numbers reused as file/unix socket untouched; netlink again works"
@@ -385,7 +385,7 @@ rshim l5 'wait_seen=1 fork_exec_child_fds=@inherited_fds posix_spawn_child_fds=@
 	DADSHIM_NODAD=0 "$B/lifecycle" exec "$IF1" fd00:14::1
 in_table 231 fd00:d4::/64 || err "route not in table 231"
 
-rcase "lifecycle 6: close() resets the table before the number is free: a socket that gets it at once keeps its held route"
+rcase "lifecycle 6: close() resets the table before the number is free: a socket that gets it at once has its route wait for DAD"
 rrun l6a 'reused=1 route=-22' LD_PRELOAD="$B/closehook.so" \
 	"$B/lifecycle" closerace "$IF1" fd00:16::1 fd00:16::2
 GUARD=60 rrun l6 'addr1=0 reused=1 route=0' LD_PRELOAD="$SHIM $B/closehook.so" \
