@@ -127,7 +127,7 @@ say ""
 say "3. With dadshim, but its 'nodad' part switched off (DADSHIM_NODAD=0)"
 say "---------------------------------------------------------------------"
 say "Now the address goes through DAD as before; the shim's second line of"
-say "defence takes over when the kernel refuses the route:"
+say "defence holds the route back in ip's own send until DAD is over:"
 ok3=1
 export LD_PRELOAD="$SHIM" DADSHIM_LOG_TARGET=stderr DADSHIM_NODAD=0
 say "  # export LD_PRELOAD=$SHIM DADSHIM_NODAD=0"
@@ -145,11 +145,11 @@ ip -n "$NS" -6 route show table 220 >"$TMP/3.routes"
 sed 's/^/    /' "$TMP/3.routes"
 grep -q "src $VIP " "$TMP/3.routes" || ok3=1
 if [ "$ok3" -eq 0 ]; then
-	say "The kernel answered 'Invalid argument' because the source was still"
-	say "tentative; dadshim waited for the kernel to report the end of DAD"
-	say "(at most DADSHIM_WAIT_MS, 5 s by default), sent the very same request"
-	say "again and gave the program that answer instead: the command (or"
-	say "charon) just sees its route installed, a second or two later."
+	say "The source was still tentative, so dadshim kept the route in ip's"
+	say "send call until the kernel reported the end of DAD (at most"
+	say "DADSHIM_WAIT_MS, 5 s by default), then let it go out once: the kernel"
+	say "never refused it, and the command (or charon) sees its route"
+	say "installed, a second or two later."
 fi
 
 say ""
@@ -158,5 +158,5 @@ if [ "$race" -eq 0 ] && [ "$ok2" -eq 0 ] && [ "$ok3" -eq 0 ]; then
 	say "installed, both ways. Namespaces removed."
 	exit 0
 fi
-say "Result: the demo did NOT show the fix (race shown: $([ "$race" -eq 0 ] && echo yes || echo no), nodad: $([ "$ok2" -eq 0 ] && echo ok || echo failed), retry: $([ "$ok3" -eq 0 ] && echo ok || echo failed))."
+say "Result: the demo did NOT show the fix (race shown: $([ "$race" -eq 0 ] && echo yes || echo no), nodad: $([ "$ok2" -eq 0 ] && echo ok || echo failed), wait: $([ "$ok3" -eq 0 ] && echo ok || echo failed))."
 exit 1

@@ -7,8 +7,8 @@
  * exclude each other with two counters (Dekker's pattern, sequentially
  * consistent atomics): a sweep waits out a creation (four short system
  * calls), a creation gives up while a sweep runs.  No mutex: a _Fork()
- * child (no fork handlers) inherits counts of threads it does not have,
- * so a count is stamped with the pid that made it. */
+ * child (no fork handlers) may inherit a count of a thread it does not
+ * have, which a sweep there waits out for 1000 yields at most. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -33,7 +33,6 @@ unsigned fd_kinds_len;
 static unsigned table_size, kinds_high;	/* no number above kinds_high has a kind */
 static int high_min = 3;		/* the shim's sockets take numbers from here */
 static int creating, sweeping;		/* threads in either, this process */
-static pid_t creating_pid;
 
 /* The shim's sockets by number (0: a free slot) and inode. */
 static struct own {
@@ -122,10 +121,9 @@ static void sweep_begin(void)
 {
 	for (int tries = 0;; tries++) {
 		__atomic_add_fetch(&sweeping, 1, __ATOMIC_SEQ_CST);
-		/* A count of another process (a _Fork() child's inheritance)
-		 * never ends; 1000 yields are a thousand creations. */
-		if (!__atomic_load_n(&creating, __ATOMIC_SEQ_CST) ||
-		    __atomic_load_n(&creating_pid, __ATOMIC_RELAXED) != getpid() || tries > 1000)
+		/* A creation is four system calls; a count that outlives 1000
+		 * yields is a thread this process does not have (_Fork()). */
+		if (!__atomic_load_n(&creating, __ATOMIC_SEQ_CST) || tries > 1000)
 			return;
 		__atomic_sub_fetch(&sweeping, 1, __ATOMIC_SEQ_CST);
 		sched_yield();
@@ -135,7 +133,6 @@ static void sweep_begin(void)
 /* 0, or -EBUSY while a sweep of the program runs. */
 static int guard_enter(void)
 {
-	__atomic_store_n(&creating_pid, getpid(), __ATOMIC_RELAXED);
 	__atomic_add_fetch(&creating, 1, __ATOMIC_SEQ_CST);
 	if (!__atomic_load_n(&sweeping, __ATOMIC_SEQ_CST))
 		return 0;

@@ -143,7 +143,7 @@ static ssize_t tx_real(int fd, const struct txcall *c, const struct copy *cp)
  * says of it: its level, the text, and whether the time waited follows. */
 enum wait_end {
 	WAIT_USABLE, WAIT_ABSENT, WAIT_DAD_ENDED, WAIT_FAILED, WAIT_GONE,
-	WAIT_TIMEOUT, WAIT_OTHER_NETNS, WAIT_ERROR,
+	WAIT_TIMEOUT, WAIT_OTHER_NETNS, WAIT_NOT_ROUTE, WAIT_ERROR,
 };
 
 static const struct {
@@ -157,6 +157,7 @@ static const struct {
 	[WAIT_GONE] = { LV_ACTIONS, "address removed after %u ms; sent unchanged; the kernel refuses it" },
 	[WAIT_TIMEOUT] = { LV_ACTIONS, "no DAD end within %u ms; sent unchanged; the kernel refuses it" },
 	[WAIT_OTHER_NETNS] = { LV_ACTIONS, "the socket is in another network namespace; sent without waiting" },
+	[WAIT_NOT_ROUTE] = { LV_DEBUG, "not sent on a NETLINK_ROUTE socket; sent without waiting" },
 	[WAIT_ERROR] = { LV_ERRORS, "cannot watch the address (%s); sent without waiting" },
 };
 
@@ -174,6 +175,16 @@ struct watch {
 	int fd;
 	char *buf;
 	int err;
+};
+
+/* A send being held back.  What only a wait needs is learned once a source
+ * turns out tentative, so that a usable source costs no more than the look. */
+struct hold {
+	int fd;			/* the program's socket */
+	int confirmed;		/* the kernel said it is a NETLINK_ROUTE socket */
+	int ready;		/* @bound and @st are set */
+	unsigned bound, spent;	/* ms: of every wait of this send */
+	struct stat st;		/* to know the socket again after the wait */
 };
 
 static void watch_release(void *arg)
@@ -225,100 +236,27 @@ static int other_netns(int a, int b)
 
 /* Reads what is queued, without blocking, into @t: 1 when the dump (seq 1)
  * ended, 0 when not yet, or -errno (ENOBUFS: events lost in an overrun;
- * EBADF: the socket is no longer the shim's). */
-static int drain(const struct watch *w, const struct in6_addr *addr, struct dad_track *t)
+ * EBADF: the socket is no longer the shim's, checked unless @fresh). */
+static int drain(const struct watch *w, const struct in6_addr *addr, struct dad_track *t,
+		 int fresh)
 {
 	int done = 0;
 
-	if (shim_fd_check(w->fd) < 0)
+	if (!fresh && shim_fd_check(w->fd) < 0)
 		return -EBADF;
 	for (;;) {
-		ssize_t n;
+		ssize_t n = recv(w->fd, w->buf, EVENTS_LEN, MSG_DONTWAIT);	/* not wrapped */
 		int end;
 
-		n = recv(w->fd, w->buf, EVENTS_LEN, MSG_DONTWAIT);	/* not wrapped */
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR ? done : -errno;
 		end = dump_feed(w->buf, (size_t)n, 1, addr, t);
 		if (end < 0)
 			return -EPROTO;
 		done |= end;
+		if (done && t->state != DAD_TENTATIVE)
+			return done;	/* the look is over: nothing to wait for */
 	}
-}
-
-/* The look, then the wait, on @w's socket, until @deadline. */
-static enum wait_end watch(struct watch *w, int prog_fd, const struct in6_addr *addr,
-			   uint64_t deadline)
-{
-	struct dad_track t = { DAD_ABSENT, 0 };
-	int dumped = 0;
-
-	/* The thread's namespace is not the socket's: its look would judge
-	 * another namespace's address. */
-	if (other_netns(prog_fd, w->fd))
-		return WAIT_OTHER_NETNS;
-	for (;;) {
-		struct pollfd p = { .fd = w->fd, .events = POLLIN };
-		int got = drain(w, addr, &t);
-		uint64_t now;
-
-		if (got < 0) {
-			w->err = -got;
-			return WAIT_ERROR;
-		}
-		if (got && !dumped) {
-			dumped = 1;
-			if (t.state != DAD_TENTATIVE)
-				return t.state == DAD_USABLE ? WAIT_USABLE
-				     : t.state == DAD_FAILED ? WAIT_FAILED : WAIT_ABSENT;
-		}
-		if (dumped && t.state != DAD_TENTATIVE)
-			return t.state == DAD_USABLE ? WAIT_DAD_ENDED
-			     : t.state == DAD_FAILED ? WAIT_FAILED : WAIT_GONE;
-		now = now_ms();
-		if (now >= deadline)
-			return dumped ? WAIT_TIMEOUT : WAIT_ERROR;
-		/* A cancellation point; a signal just goes round again. */
-		if (poll(&p, 1, (int)(deadline - now)) < 0 && errno != EINTR) {
-			w->err = errno;
-			return WAIT_ERROR;
-		}
-	}
-}
-
-/* Looks at @addr in the calling thread's namespace and, while it is
- * tentative, waits for the end of DAD, at most @bound_ms; logs how it
- * ended.  Returns 1 when the send was held back at all.  A cancellation
- * point that leaves nothing behind. */
-static int dad_wait(int prog_fd, const struct in6_addr *addr, unsigned bound_ms, unsigned *spent)
-{
-	/* volatile: pthread_cleanup_push() may be a setjmp(). */
-	volatile enum wait_end r = WAIT_ERROR;
-	struct watch w = { -1, NULL, ETIMEDOUT };
-	uint64_t start = now_ms();
-	unsigned ms;
-	int e;
-
-	pthread_cleanup_push(watch_release, &w);
-	e = watch_open(&w);
-	if (e < 0)
-		w.err = -e;
-	else
-		r = watch(&w, prog_fd, addr, start + bound_ms);
-	pthread_cleanup_pop(1);
-	ms = (unsigned)(now_ms() - start);
-	*spent += ms;
-	if (shim_log_on(wait_log[r].level)) {
-		char a[INET6_ADDRSTRLEN], line[160];
-
-		inet_ntop(AF_INET6, addr, a, sizeof(a));
-		if (r == WAIT_ERROR)
-			(void)snprintf(line, sizeof(line), wait_log[r].text, strerror(w.err));
-		else
-			(void)snprintf(line, sizeof(line), wait_log[r].text, ms);
-		shim_log(wait_log[r].level, "route with source %s: %s", a, line);
-	}
-	return r != WAIT_USABLE && r != WAIT_ABSENT;
 }
 
 /* The bound of a wait on @fd: DADSHIM_WAIT_MS, or the socket's SO_SNDTIMEO
@@ -335,26 +273,116 @@ static unsigned bound_of(int fd)
 	return ms < settings.wait_ms ? (unsigned)ms : settings.wait_ms;
 }
 
-/* Holds the send back while a source of @p is tentative, one bound for
- * them all; a non-blocking send (MSG_DONTWAIT, O_NONBLOCK) never waits.
- * 0, or -EBADF when @fd stopped being the socket it was meanwhile. */
-static int hold_back(int fd, const struct txcall *c, const struct plan *p)
+/* Learns what a wait needs of the program's socket: 0, or -1 when it is not
+ * a NETLINK_ROUTE socket after all (the table's hint was stale). */
+static int hold_ready(struct hold *h)
 {
-	unsigned bound, spent = 0;
-	struct stat before, after;
-	int i, fl, waited = 0;
+	if (h->ready)
+		return 0;
+	if ((!h->confirmed && fd_classify(h->fd) != FD_ROUTE) || compat_fstat(h->fd, &h->st) < 0)
+		return -1;
+	h->bound = bound_of(h->fd);
+	h->ready = 1;
+	return 0;
+}
 
-	fl = fcntl(fd, F_GETFL);
+/* The look, then the wait, on @w's socket, within @h's bound. */
+static enum wait_end watch(struct watch *w, struct hold *h, const struct in6_addr *addr)
+{
+	struct dad_track t = { DAD_ABSENT, 0 };
+	uint64_t deadline = now_ms() + 1000;	/* the dump comes within the send */
+	int dumped = 0;
+
+	for (;;) {
+		struct pollfd p = { .fd = w->fd, .events = POLLIN };
+		int got = drain(w, addr, &t, !dumped);
+		uint64_t now;
+
+		if (got < 0) {
+			w->err = -got;
+			return WAIT_ERROR;
+		}
+		if (got && !dumped) {
+			dumped = 1;
+			if (t.state == DAD_USABLE)
+				return WAIT_USABLE;
+			/* The thread's namespace is not the socket's: the look
+			 * judged another namespace's address. */
+			if (other_netns(h->fd, w->fd))
+				return WAIT_OTHER_NETNS;
+			if (t.state != DAD_TENTATIVE)
+				return t.state == DAD_FAILED ? WAIT_FAILED : WAIT_ABSENT;
+			if (hold_ready(h) < 0)
+				return WAIT_NOT_ROUTE;
+			deadline = now_ms() + (h->bound > h->spent ? h->bound - h->spent : 0);
+		}
+		if (dumped && t.state != DAD_TENTATIVE)
+			return t.state == DAD_USABLE ? WAIT_DAD_ENDED
+			     : t.state == DAD_FAILED ? WAIT_FAILED : WAIT_GONE;
+		now = now_ms();
+		if (now >= deadline)
+			return dumped ? WAIT_TIMEOUT : WAIT_ERROR;
+		/* A cancellation point; a signal just goes round again. */
+		if (poll(&p, 1, (int)(deadline - now)) < 0 && errno != EINTR) {
+			w->err = errno;
+			return WAIT_ERROR;
+		}
+	}
+}
+
+/* Looks at @addr in the calling thread's namespace and, while it is
+ * tentative, waits for the end of DAD within @h's bound; logs how it ended.
+ * A cancellation point that leaves nothing behind. */
+static void dad_wait(struct hold *h, const struct in6_addr *addr)
+{
+	/* volatile: pthread_cleanup_push() may be a setjmp(). */
+	volatile enum wait_end r = WAIT_ERROR;
+	struct watch w = { -1, NULL, ETIMEDOUT };
+	uint64_t start = now_ms();
+	unsigned ms;
+	int e;
+
+	pthread_cleanup_push(watch_release, &w);
+	e = watch_open(&w);
+	if (e < 0)
+		w.err = -e;
+	else
+		r = watch(&w, h, addr);
+	pthread_cleanup_pop(1);
+	ms = (unsigned)(now_ms() - start);
+	h->spent += ms;
+	if (shim_log_on(wait_log[r].level)) {
+		char a[INET6_ADDRSTRLEN], line[160];
+
+		inet_ntop(AF_INET6, addr, a, sizeof(a));
+		if (r == WAIT_ERROR)
+			(void)snprintf(line, sizeof(line), wait_log[r].text, strerror(w.err));
+		else
+			(void)snprintf(line, sizeof(line), wait_log[r].text, ms);
+		shim_log(wait_log[r].level, "route with source %s: %s", a, line);
+	}
+}
+
+/* Holds the send back while a source of @p is tentative, one bound for
+ * them all; a non-blocking send (MSG_DONTWAIT, O_NONBLOCK) is not even
+ * looked at.  0, or -EBADF when @fd stopped being the socket it was while
+ * the send waited. */
+static int hold_back(int fd, const struct txcall *c, const struct plan *p, int confirmed)
+{
+	struct hold h = { .fd = fd, .confirmed = confirmed };
+	struct stat now;
+	int i, fl = fcntl(fd, F_GETFL);
+
 	if ((c->how != TX_WRITE && c->how != TX_WRITEV && (c->flags & MSG_DONTWAIT)) ||
-	    fl < 0 || (fl & O_NONBLOCK) || compat_fstat(fd, &before) < 0) {
+	    fl < 0 || (fl & O_NONBLOCK)) {
 		shim_log(LV_DEBUG, "route with a source on a non-blocking send: sent without waiting");
 		return 0;
 	}
-	bound = bound_of(fd);
-	for (i = 0; i < p->nsrcs && spent < bound; i++)
-		waited |= dad_wait(fd, &p->srcs[i], bound - spent, &spent);
-	if (waited && (compat_fstat(fd, &after) < 0 || after.st_ino != before.st_ino ||
-		       after.st_dev != before.st_dev)) {
+	for (i = 0; i < p->nsrcs && (!h.ready || h.spent < h.bound); i++)
+		dad_wait(&h, &p->srcs[i]);
+	/* h.ready: a source was tentative, and the send may have waited. */
+	if (h.ready && (compat_fstat(fd, &now) < 0 || now.st_ino != h.st.st_ino ||
+		       now.st_dev != h.st.st_dev)) {
 		shim_log(LV_ERRORS, "the socket was closed during the wait for DAD; "
 				    "the route was not sent (EBADF)");
 		return -EBADF;
@@ -375,12 +403,13 @@ ssize_t tx(int fd, const struct txcall *c)
 	if (kind != FD_ROUTE || copy_in(c, &cp) < 0 || !plan_make(&cp, &p))
 		return tx_real(fd, c, NULL);
 	/* The table is a hint (a number closed behind the shim's back may be
-	 * another file now): the kernel says before anything changes. */
-	if ((p.rewrite || p.nsrcs) && !fresh && fd_classify(fd) != FD_ROUTE)
+	 * another file now): the kernel says before a byte changes, or before
+	 * a send waits (hold_ready()). */
+	if (p.rewrite && !fresh && fd_classify(fd) != FD_ROUTE)
 		return tx_real(fd, c, NULL);
 	if (p.rewrite && !nodad_rewrite(cp.bytes, cp.len))
 		p.rewrite = 0;
-	if (p.nsrcs && (ret = hold_back(fd, c, &p)) < 0)
+	if (p.nsrcs && (ret = hold_back(fd, c, &p, fresh || p.rewrite)) < 0)
 		return ret;
 	ret = tx_real(fd, c, p.rewrite ? &cp : NULL);
 	for (int i = 0; ret >= 0 && shim_log_on(LV_ACTIONS) && i < p.nsites && i < SITES; i++) {
