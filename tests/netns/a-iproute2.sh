@@ -54,4 +54,27 @@ else
 	note "shim: $(shim_log "$out" | head -n 1)"
 fi
 case_end "$out" || :
+
+# 3. both commands under the shim, its NODAD part off: the address runs DAD,
+# the route waits in ip's send until DAD is over
+A3=2001:db8:a::3
+case_begin "a3: with the shim (DADSHIM_NODAD=0) for both ip commands: the address runs DAD, the route crosses once after it and ip exits 0"
+if [ "$race" -ne 0 ]; then
+	err "skipped: the race was not reproduced in this run"
+else
+	out="$T_TMP/a3.out"
+	tr="$T_TMP/a3.tr"
+	rc=0
+	with_shim DADSHIM_NODAD=0 ip -6 addr add "$A3/128" dev "$IF1" >"$out" 2>&1 || rc=$?
+	[ "$rc" -eq 0 ] || err "ip addr add exited $rc"
+	is_tentative "$NS1" "$IF1" "$A3" || err "address $A3 not tentative after ip addr add"
+	rc=0
+	shim_trace "$tr" DADSHIM_NODAD=0 -- ip -6 route add 2001:db8:a3::/64 dev "$IF1" \
+		src "$A3" table 220 >>"$out" 2>&1 || rc=$?
+	[ "$rc" -eq 0 ] || err "ip route add exited $rc"
+	check_waited "$tr" "$A3"
+	route_in_table "$NS1" 220 | grep -q "^2001:db8:a3::/64 dev $IF1 .*src $A3 " ||
+		err "table 220 has no route with src $A3"
+fi
+case_end "$out" || :
 finish
