@@ -245,7 +245,7 @@ int shim_fd_check(int fd)
 void shim_fd_close(int fd)
 {
 	struct own *o = own_find(fd);
-	int saved = errno, cs, in, ours, tries = 0;
+	int cs, in, ours, tries = 0;
 
 	if (!o)
 		return;
@@ -263,5 +263,4 @@ void shim_fd_close(int fd)
 	if (in == 0)
 		guard_leave();
 	pthread_setcancelstate(cs, NULL);
-	errno = saved;
 }

@@ -57,7 +57,7 @@ int shim_fd_open(int domain, int type, int protocol);
 int shim_fd_check(int fd);
 
 /* Closes @fd if it is still the shim's (else the file is the program's
- * and stays open), and forgets it.  Keeps errno; not a cancellation
+ * and stays open), and forgets it.  May change errno; not a cancellation
  * point. */
 void shim_fd_close(int fd);
 

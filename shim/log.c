@@ -2,7 +2,7 @@
  * replace charon's syslog ident, so a line goes to /dev/log directly in
  * the RFC 3164 form glibc's syslog() uses (ident "dadshim", facility
  * daemon), through a socket of the shim's own (shim_fd_open()). */
-#include <errno.h>
+#include <errno.h>	/* program_invocation_short_name */
 #include <stdarg.h>
 #include <stdio.h>
 #include <syslog.h>
@@ -53,8 +53,8 @@ static void to_syslog(int lvl, const char *line, int len)
 
 void shim_log(int lvl, const char *fmt, ...)
 {
-	int saved = errno, n, m;
 	char line[512];
+	int n, m;
 
 	if (!shim_log_on(lvl))
 		return;
@@ -78,5 +78,4 @@ void shim_log(int lvl, const char *fmt, ...)
 		else
 			to_syslog(lvl, line, n - 1);
 	}
-	errno = saved;
 }

@@ -1,5 +1,5 @@
 /* log.h - dadshim's log: one line per action, to syslog or stderr.  No
- * function here changes errno or takes a lock. */
+ * function here takes a lock; shim_log() may change errno. */
 #ifndef DADSHIM_LOG_H
 #define DADSHIM_LOG_H
 
