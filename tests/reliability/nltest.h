@@ -1,5 +1,5 @@
 /* nltest.h - helpers shared by the C test programs (stress, faults,
- * lifecycle, heldrx): a netlink request buffer, attributes, descriptor
+ * lifecycle, corners): a netlink request buffer, attributes, descriptor
  * counts, a bound NETLINK_ROUTE socket, where a thread is blocked. */
 #ifndef DADSHIM_NLTEST_H
 #define DADSHIM_NLTEST_H
