@@ -274,20 +274,28 @@ static void *send_thread(void *arg)
 	return NULL;
 }
 
+/* Adds the tentative ADDR, then thread @t sends the route fd00:@dst::/64
+ * from it on @a->fd.  Returns 1 once that send sits in the shim's wait (0
+ * after 300 ms without the shim).  Every descriptor of the case must be
+ * open before: the wait is seen as one more. */
+static int start_sender(struct sender *a, pthread_t *t, unsigned dst)
+{
+	add_tentative(&addr, ifindex);
+	base_fds = count_fds();
+	route(&a->m, RTM_NEWROUTE, &addr, dst);
+	if (pthread_create(t, NULL, send_thread, a))
+		die("pthread_create");
+	return wait_begun();
+}
+
 static void m_threads(void)
 {
 	struct sender a = { .fd = nl_open() };
 	struct msg d;
 	pthread_t t;
 	uint32_t s1 = 0, s2 = 0;
-	int e1, e2, in_wait;
+	int e1, e2, in_wait = start_sender(&a, &t, 0xc3);
 
-	add_tentative(&addr, ifindex);
-	base_fds = count_fds();
-	route(&a.m, RTM_NEWROUTE, &addr, 0xc3);
-	if (pthread_create(&t, NULL, send_thread, &a))
-		die("pthread_create");
-	in_wait = wait_begun();
 	route(&d, RTM_DELROUTE, &addr, 0xc3);
 	if (send_to(a.fd, &d, d.h.nlmsg_len, 0))
 		die("send delete");
@@ -350,15 +358,9 @@ static void m_reuse(void)
 	struct sockaddr_in lo = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	pthread_t t;
 	char buf[16];
-	int u = -1, number = a.fd, in_wait;
+	int u = -1, number = a.fd, in_wait = start_sender(&a, &t, 0xc5);
 	ssize_t n;
 
-	add_tentative(&addr, ifindex);
-	base_fds = count_fds();
-	route(&a.m, RTM_NEWROUTE, &addr, 0xc5);
-	if (pthread_create(&t, NULL, send_thread, &a))
-		die("pthread_create");
-	in_wait = wait_begun();
 	if (in_wait) {
 		close(a.fd);
 		u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -376,19 +378,15 @@ static void m_dup2(void)
 {
 	struct sender a = { .fd = nl_open() };
 	pthread_t t;
-	int p[2], target, kept, wrote, child_has = -1, close_ret, status;
+	int p[2], target, in_wait, kept, wrote, child_has = -1, close_ret, status;
 	char c = 0;
 	pid_t pid;
 
-	add_tentative(&addr, ifindex);
-	base_fds = count_fds();
 	if (pipe(p))
 		die("pipe");
-	route(&a.m, RTM_NEWROUTE, &addr, 0xc6);
-	if (pthread_create(&t, NULL, send_thread, &a))
-		die("pthread_create");
-	/* The shim's number, or one nobody uses. */
-	target = wait_begun() ? highest_fd() : 1000;
+	in_wait = start_sender(&a, &t, 0xc6);
+	/* The shim's socket (the highest number), or one nobody uses. */
+	target = in_wait ? highest_fd() : 1000;
 	if (dup2(p[1], target) != target)
 		die("dup2");
 	pthread_join(t, NULL);
@@ -400,9 +398,8 @@ static void m_dup2(void)
 	if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status))
 		child_has = WEXITSTATUS(status) == 0;
 	close_ret = close(target);
-	close(p[0]);
-	close(p[1]);
-	printf("corners: case=dup2 send=%s kept=%d wrote=%d child_has=%d close=%d fds_left=%d\n",
+	printf("corners: case=dup2 in_wait=%d target_not_pipe=%d send=%s kept=%d wrote=%d "
+	       "child_has=%d close=%d fds_left=%d\n", in_wait, target != p[0] && target != p[1],
 	       name(a.err), kept, wrote, child_has, close_ret, count_fds() - base_fds);
 }
 

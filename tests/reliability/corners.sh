@@ -191,9 +191,9 @@ fi
 
 if c_begin "defect 6: a pipe dup2()ed onto the shim's own number during the wait stays the program's: open, writable, in a fork child, and close() says 0"; then
 	c_pair
-	c_bare d6 'send=0 kept=1 wrote=1 child_has=1 close=0' dup2 fd00:c6::1
-	b=$(c_kv "$c_out" fds_left)
-	c_shim d6 "send=0 kept=1 wrote=1 child_has=1 close=0 fds_left=${b:-none}" DADSHIM_NODAD=0 -- dup2 fd00:c6::2
+	c_bare d6 'in_wait=0 target_not_pipe=1 send=0 kept=1 wrote=1 child_has=1 close=0 fds_left=0' dup2 fd00:c6::1
+	c_shim d6 'in_wait=1 target_not_pipe=1 send=0 kept=1 wrote=1 child_has=1 close=0 fds_left=0' \
+		DADSHIM_NODAD=0 -- dup2 fd00:c6::2
 	c_end
 fi
 
