@@ -1,6 +1,6 @@
 /* nltest.h - helpers shared by the C test programs (stress, faults,
  * lifecycle, corners): a netlink request buffer, attributes, descriptor
- * counts, a bound NETLINK_ROUTE socket, where a thread is blocked. */
+ * counts, a bound NETLINK_ROUTE socket. */
 #ifndef DADSHIM_NLTEST_H
 #define DADSHIM_NLTEST_H
 
@@ -122,23 +122,6 @@ static inline int nl_open(void)
 	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		die("netlink socket");
 	return s;
-}
-
-/* Whether thread @tid is blocked in system call @nr. */
-static inline int in_syscall(pid_t tid, long nr)
-{
-	char path[64], line[64];
-	FILE *f;
-	long got = -2;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fgets(line, sizeof(line), f))
-		got = strtol(line, NULL, 10);
-	fclose(f);
-	return got == nr;
 }
 
 #endif
