@@ -5,10 +5,11 @@
  * close_range()/closefrom() of another thread could close it and an open()
  * reuse it, and the shim would then close the program's file.  So the two
  * exclude each other with two counters (Dekker's pattern, sequentially
- * consistent atomics): a sweep waits out a creation (four short system
- * calls), a creation gives up while a sweep runs.  No mutex: a _Fork()
- * child (no fork handlers) may inherit a count of a thread it does not
- * have, which a sweep there waits out for 1000 yields at most. */
+ * consistent atomics): a sweep waits out a creation (five short system
+ * calls), a creation gives up while a sweep runs, and a close waits out a
+ * sweep.  No mutex, and no wait without end: a count another process holds
+ * (a _Fork() child, no fork handlers, inherits its parent's) is not waited
+ * for, and a live one is waited for at most GIVE_UP_NS. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -19,6 +20,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <linux/netlink.h>
 
 #include "compat.h"
@@ -33,6 +35,12 @@ unsigned fd_kinds_len;
 static unsigned table_size, kinds_high;	/* no number above kinds_high has a kind */
 static int high_min = 3;		/* the shim's sockets take numbers from here */
 static int creating, sweeping;		/* threads in either, this process */
+static pid_t counts_pid;		/* the process the counts are of */
+
+/* A creation or sweep is a few system calls: microseconds, or a preemption.
+ * A count held 2 s is a thread that left the shim by longjmp(), or a signal
+ * handler sweeping in the thread it interrupted: waiting on would hang. */
+#define GIVE_UP_NS 2000000000LL
 
 /* The shim's sockets by number (0: a free slot) and inode. */
 static struct own {
@@ -46,6 +54,7 @@ static struct own {
 static void atfork_child(void)
 {
 	creating = sweeping = 0;
+	counts_pid = getpid();
 	for (int i = 0; i < OWN_MAX; i++)
 		if (own[i].fd > 0)
 			shim_fd_close(own[i].fd);
@@ -68,6 +77,7 @@ int fds_init(void)
 		high_min = rl.rlim_cur - 64 > 4096 ? 4096 : (int)(rl.rlim_cur - 64);
 	fd_kinds = p;
 	table_size = (unsigned)n;
+	counts_pid = getpid();
 	__register_atfork(NULL, NULL, atfork_child, __dso_handle);
 	return 0;
 }
@@ -117,27 +127,61 @@ int fd_classify(int fd)
 
 /* ---- sweeps of the program, and the shim's creations ---- */
 
+static long long now_ns(void)
+{
+	struct timespec t = { 0, 0 };
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* Whether to stop waiting for the other side's count, after *@tries waits
+ * that began at *@t0 (0: not yet).  A count this process did not make
+ * (_Fork(), vfork(): the fd table is a copy, so its creations and sweeps
+ * cannot meet ours) is not waited for; a live one up to GIVE_UP_NS. */
+static int give_up(int *tries, long long *t0)
+{
+	if ((*tries)++ % 64)
+		return 0;
+	if (!*t0) {
+		*t0 = now_ns();
+		return getpid() != __atomic_load_n(&counts_pid, __ATOMIC_RELAXED);
+	}
+	return now_ns() - *t0 > GIVE_UP_NS;
+}
+
 static void sweep_begin(void)
 {
-	for (int tries = 0;; tries++) {
+	long long t0 = 0;
+	int tries = 0, done = 0;
+
+	for (;;) {
 		__atomic_add_fetch(&sweeping, 1, __ATOMIC_SEQ_CST);
-		/* A creation is four system calls; a count that outlives 1000
-		 * yields is a thread this process does not have (_Fork()). */
-		if (!__atomic_load_n(&creating, __ATOMIC_SEQ_CST) || tries > 1000)
+		if (done || !__atomic_load_n(&creating, __ATOMIC_SEQ_CST))
 			return;
 		__atomic_sub_fetch(&sweeping, 1, __ATOMIC_SEQ_CST);
-		sched_yield();
+		done = give_up(&tries, &t0);
+		if (!done)
+			sched_yield();
 	}
 }
 
-/* 0, or -EBUSY while a sweep of the program runs. */
-static int guard_enter(void)
+/* 0, or -EBUSY while a sweep of the program runs (if @wait: one that
+ * give_up() stopped waiting for). */
+static int guard_enter(int wait)
 {
-	__atomic_add_fetch(&creating, 1, __ATOMIC_SEQ_CST);
-	if (!__atomic_load_n(&sweeping, __ATOMIC_SEQ_CST))
-		return 0;
-	__atomic_sub_fetch(&creating, 1, __ATOMIC_SEQ_CST);
-	return -EBUSY;
+	long long t0 = 0;
+	int tries = 0;
+
+	for (;;) {
+		__atomic_add_fetch(&creating, 1, __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&sweeping, __ATOMIC_SEQ_CST))
+			return 0;
+		__atomic_sub_fetch(&creating, 1, __ATOMIC_SEQ_CST);
+		if (!wait || give_up(&tries, &t0))
+			return -EBUSY;
+		sched_yield();
+	}
 }
 
 static void guard_leave(void)
@@ -217,7 +261,7 @@ int shim_fd_open(int domain, int type, int protocol)
 	if (poll(std, 3, 0) < 0 || ((std[0].revents | std[1].revents | std[2].revents) & POLLNVAL))
 		return -EBADF;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
-	err = guard_enter();
+	err = guard_enter(0);
 	if (!err) {
 		int low = real.socket(domain, type | SOCK_CLOEXEC, protocol);
 		fd = low < 0 ? -1 : fcntl(low, F_DUPFD_CLOEXEC, high_min);
@@ -245,18 +289,20 @@ int shim_fd_check(int fd)
 void shim_fd_close(int fd)
 {
 	struct own *o = own_find(fd);
-	int cs, in, ours, tries = 0;
+	int cs, in, ours;
 
 	if (!o)
 		return;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
 	/* Closed while no sweep runs, so that the number cannot be closed and
-	 * reused between the check and the close; a count that never drops is
-	 * stale.  Forgotten first: once closed, the number may be another
-	 * thread's socket, whose slot must be the only one naming it. */
-	while ((in = guard_enter()) < 0 && ++tries < 1000)
-		sched_yield();
-	ours = shim_fd_check(fd) == 0;
+	 * reused between the check and the close.  Forgotten first: once
+	 * closed, the number may be another thread's socket, whose slot must be
+	 * the only one naming it.  A sweep that does not end is not waited
+	 * for: the socket is forgotten unclosed (the program's next sweep or
+	 * its exit closes it), rather than a number closed that may be the
+	 * program's by then. */
+	in = guard_enter(1);
+	ours = in == 0 && shim_fd_check(fd) == 0;
 	__atomic_store_n(&o->fd, 0, __ATOMIC_SEQ_CST);
 	if (ours)
 		(void)real.close(fd);

@@ -42,7 +42,8 @@ int fd_classify(int fd);
 /* The program's close_range() or closefrom() over @lo..@hi, made by
  * @sweep: never while the shim holds a low number for an instant, and
  * around the shim's own sockets.  -1 when a call of @sweep failed (errno
- * from it), else 0.  Waits a few microseconds at most; no mutex. */
+ * from it), else 0.  Waits out a creation of another thread (microseconds;
+ * at most 2 s for one that never ends); no mutex. */
 int fd_sweep(unsigned lo, unsigned hi, int (*sweep)(unsigned, unsigned, int), int flags);
 
 /* A socket of the shim's own: created while no sweep of the program runs,
@@ -57,8 +58,9 @@ int shim_fd_open(int domain, int type, int protocol);
 int shim_fd_check(int fd);
 
 /* Closes @fd if it is still the shim's (else the file is the program's
- * and stays open), and forgets it.  May change errno; not a cancellation
- * point. */
+ * and stays open), and forgets it.  Waits out a sweep of another thread;
+ * one that lasts 2 s leaves @fd forgotten but open.  May change errno; not
+ * a cancellation point. */
 void shim_fd_close(int fd);
 
 #endif

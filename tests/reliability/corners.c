@@ -535,9 +535,8 @@ static void *log_thread(void *arg)
 {
 	struct in6_addr a = addr;
 	struct msg m;
-	int fd = nl_open(), i;
+	int fd = *(int *)arg, i;
 
-	(void)arg;
 	for (i = 0; i < 2000; i++) {
 		a.s6_addr[14] = (uint8_t)(i >> 8);
 		a.s6_addr[15] = (uint8_t)i;
@@ -555,12 +554,14 @@ static void m_logsweep(void)
 {
 	struct stat null_st, st;
 	pthread_t t;
-	int i, damaged = 0, sweeps = 0;
+	int i, damaged = 0, sweeps = 0, log_fd;
 
 	if (stat("/dev/null", &null_st))
 		die("/dev/null");
+	/* Its socket below the sweeps, before they begin. */
+	log_fd = nl_open();
 	sweep_base = highest_fd() + 8;
-	if (pthread_create(&t, NULL, log_thread, NULL))
+	if (pthread_create(&t, NULL, log_thread, &log_fd))
 		die("pthread_create");
 	for (i = 0; i < 20000 || !log_done; i++, sweeps++) {
 		int fd;
@@ -571,8 +572,12 @@ static void m_logsweep(void)
 			continue;
 		/* A while later, is it still the file it opened? */
 		sched_yield();
-		if (fstat(fd, &st) || st.st_rdev != null_st.st_rdev || !S_ISCHR(st.st_mode))
-			damaged++;
+		if (fstat(fd, &st) || st.st_rdev != null_st.st_rdev || !S_ISCHR(st.st_mode)) {
+			if (!damaged++)
+				printf("corners: first damage: fd %d %s\n", fd,
+				       fstat(fd, &st) ? strerror(errno) :
+				       S_ISSOCK(st.st_mode) ? "a socket" : "another file");
+		}
 		if (i > 200000)
 			break;
 	}
