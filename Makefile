@@ -38,7 +38,7 @@ SHIM_LIBS := -Wl,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 -Wl,--as-needed
 SHIM_LDFLAGS := -shared -Wl,--version-script=shim/dadshim.map -Wl,-z,defs \
                 -Wl,-z,now -Wl,-z,relro
 
-.PHONY: all check $(SUITES:%=check-%) lint demo test-programs \
+.PHONY: all check $(SUITES:%=check-%) lint demo dist test-programs \
         install uninstall deb fuzz bench deps clean
 
 # $(call shim_so,FLAGS): links the shim's sources into the library $@, with
@@ -208,7 +208,8 @@ demo:
 	$(MAKE) all
 	sh scripts/demo.sh
 
-# The scripts learn the installed library path here, so that they never guess.
+# The scripts learn the installed library path here, so that they never guess;
+# the man page is the tree's as it is (it names the path by its triplet).
 install: all
 	$(INSTALL) -d $(DESTDIR)$(SHIMDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	$(INSTALL) -m 0644 $(LIB) $(DESTDIR)$(SHIMDIR)/libdadshim.so
@@ -219,10 +220,7 @@ install: all
 	    chmod 0755 $(DESTDIR)$(SBINDIR)/$$s.tmp && \
 	    mv -f $(DESTDIR)$(SBINDIR)/$$s.tmp $(DESTDIR)$(SBINDIR)/$$s || exit 1; \
 	done
-	sed -e 's|@DADSHIM_LIB@|$(SHIMDIR)/libdadshim.so|g' \
-	    -e 's|@DADSHIM_VERSION@|$(VERSION)|g' scripts/dadshim.8 \
-	    >$(DESTDIR)$(MANDIR)/man8/dadshim.8
-	chmod 0644 $(DESTDIR)$(MANDIR)/man8/dadshim.8
+	$(INSTALL) -m 0644 scripts/dadshim.8 $(DESTDIR)$(MANDIR)/man8/dadshim.8
 	ln -sf dadshim.8 $(DESTDIR)$(MANDIR)/man8/dadshim-enable.8
 	ln -sf dadshim.8 $(DESTDIR)$(MANDIR)/man8/dadshim-doctor.8
 
@@ -250,6 +248,11 @@ deb: deps
 	        --transform 's|^scripts/deb/|debian/|' | tar -x -C $(DEB_SRC)
 	cd $(DEB_SRC) && dpkg-buildpackage -us -uc
 	rm -rf $(DEB_SRC)
+
+# make dist: build/dist/ with the packages, the source package, a flat apt
+# repository (signed when DADSHIM_SIGN_KEY names a gpg key) and SHA256SUMS.
+dist: deb
+	sh scripts/dist.sh
 
 # libFuzzer targets over the pure core, FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Static analysis of the shim and its C tests: cppcheck and clang-tidy must
 # stay clean (any finding fails), and the sources are checked as C99 with
-# -pedantic.  Prints TAP (tests/lib/tap.sh); exits non-zero if anything
-# failed.
+# -pedantic; the exported symbols, dadshim(8) against the code
+# (scripts/check-manpage.py) and the playbook (ansible-lint).  Prints TAP
+# (tests/lib/tap.sh); exits non-zero if anything failed.
 set -eu
 cd "$(dirname "$0")/.."
 # shellcheck source=tests/lib/tap.sh
@@ -70,6 +71,13 @@ if [ -f "$lib" ]; then
 	fi
 else
 	fail "exports" "$lib not built (run make)"
+fi
+# dadshim(8) as the tree has it: no placeholder, every --help option in the
+# SYNOPSIS, every log format of the shim in LOGS.
+if python3 scripts/check-manpage.py >"$tmp/man" 2>&1; then
+	pass "man page matches the code ($(sed -n 's/^checked: //p' "$tmp/man"))"
+else
+	findings "$tmp/man"; fail "man page drifted from the code (findings above)"
 fi
 # The rollout playbook: Debian's ansible-lint, offline, production profile.
 if command -v ansible-lint >/dev/null 2>&1; then

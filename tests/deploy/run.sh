@@ -8,6 +8,8 @@
 #  - make deb: lintian on its .changes (source and binaries), Depends, the
 #    -dbgsym package, two builds and a rebuild from the .dsc give the same
 #    .deb; dpkg -i on this machine, files, drop-ins, dpkg --purge leaves nothing;
+#  - make dist: SHA256SUMS, and the flat repository apt takes signed by its
+#    key and refuses signed by another or altered;
 #  - every finding of dadshim-doctor, in namespaces built to show it, with real
 #    strongSwan 5.9.8 daemons (kernel-libipsec: this kernel has no ESP).
 # Prints TAP (tests/lib/tap.sh); exits non-zero if anything failed.  Needs root.
@@ -31,7 +33,7 @@ fi
 missing=''
 # Every tool and plugin used here, with the Debian package it comes from.
 for tp in ip:iproute2 nsenter:util-linux unshare:util-linux jq:jq systemd-analyze:systemd \
-	lintian:lintian dpkg-deb:dpkg dpkg-parsechangelog:dpkg-dev dh:debhelper objdump:binutils swanctl:strongswan-swanctl timeout:coreutils; do
+	lintian:lintian apt-ftparchive:apt-utils gpg:gnupg dpkg-deb:dpkg dpkg-parsechangelog:dpkg-dev dh:debhelper objdump:binutils swanctl:strongswan-swanctl timeout:coreutils; do
 	command -v "${tp%%:*}" >/dev/null 2>&1 || missing="$missing ${tp%%:*} (package ${tp#*:})"
 done
 [ -x /usr/lib/ipsec/charon ] || missing="$missing /usr/lib/ipsec/charon (package strongswan-charon)"
@@ -432,6 +434,79 @@ t_deb() {
 # ---------------------------------------------------------------------------
 # Doctor: IPv6 DAD state.  A veth pair where the peer already has the address
 # (DAD fails), one without carrier (DAD never ends), one with accept_dad=0.
+# apt_in DIR apt-get|apt-cache ARGS...: apt with DIR's sources.list, lists
+# and cache only; of this machine's apt state it reads only dpkg's status
+# (what is installed), and writes nothing.
+apt_in() {
+	_d=$1
+	_tool=$2
+	shift 2
+	mkdir -p "$_d/lists/partial" "$_d/cache/archives/partial"
+	timeout "$GUARD" "$_tool" -q -o Dir::Etc::SourceList="$_d/sources.list" -o Dir::Etc::SourceParts=/nonexistent \
+		-o Dir::State::Lists="$_d/lists" -o Dir::Cache="$_d/cache" \
+		-o Debug::NoLocking=1 -o APT::Sandbox::User=root "$@"
+}
+
+# make dist: the files, SHA256SUMS, and a flat repository that apt accepts
+# signed by the right key and refuses signed by another or altered.
+t_dist() {
+	arch=$(dpkg --print-architecture)
+	gh=$TMP/gnupg
+	mkdir -m 700 "$gh"
+	for k in archive stranger; do
+		GNUPGHOME=$gh gpg --batch --passphrase '' --quick-gen-key "dadshim test $k <$k@dadshim.invalid>" \
+			ed25519 sign never >/dev/null 2>&1 || { fail dist "gpg could not make a test key"; return; }
+	done
+	GNUPGHOME=$gh gpg --batch --export stranger@dadshim.invalid >"$TMP/stranger.gpg"
+	if ! GNUPGHOME=$gh make -s dist DADSHIM_SIGN_KEY=archive@dadshim.invalid >"$TMP/dist.out" 2>&1; then
+		fail dist "make dist: $(tail -n 3 "$TMP/dist.out" | tr '\n' ' ')"
+		return
+	fi
+	d=$TOP/build/dist
+	want="dadshim_${VERSION}_$arch.deb dadshim-dbgsym_${VERSION}_$arch.deb dadshim_$VERSION.dsc dadshim_$VERSION.tar.xz Packages Packages.gz Release InRelease Release.gpg dadshim-archive.gpg"
+	miss=''
+	for f in $want; do [ -f "$d/$f" ] || miss="$miss $f"; done
+	listed=$(awk '{ print $2 }' "$d/SHA256SUMS" | sort | tr '\n' ' ')
+	if [ -z "$miss" ] && (cd "$d" && sha256sum --quiet -c SHA256SUMS) >"$TMP/sums.out" 2>&1 &&
+		[ "$listed" = "$(cd "$d" && ls | grep -vx SHA256SUMS | sort | tr '\n' ' ')" ] &&
+		cmp -s "$d/dadshim_${VERSION}_$arch.deb" "$TOP/build/dadshim_${VERSION}_$arch.deb"; then
+		pass "dist-files (build/dist: $(wc -l <"$d/SHA256SUMS") files, every one in SHA256SUMS and verified by sha256sum -c)"
+	else
+		fail dist-files "missing:$miss; SHA256SUMS lists: $listed; $(head -n 3 "$TMP/sums.out" | tr '\n' ' ')"
+	fi
+	# The right key: apt takes the repository and the package.
+	a=$TMP/apt-good
+	mkdir -p "$a"
+	echo "deb [signed-by=$d/dadshim-archive.gpg] file:$d ./" >"$a/sources.list"
+	rc=0; apt_in "$a" apt-get update >"$a/out" 2>&1 || rc=$?
+	cand=$(apt_in "$a" apt-cache policy dadshim 2>/dev/null | awk '$1 == "Candidate:" { print $2 }' || true)
+	[ "$rc" = 0 ] && apt_in "$a" apt-get install -y --download-only --no-install-recommends dadshim >>"$a/out" 2>&1 || rc=$?
+	if [ "$rc" = 0 ] && [ "$cand" = "$VERSION" ] && ! grep -Eq '^(W|E):' "$a/out" &&
+		ls "$a"/lists/*InRelease >/dev/null 2>&1; then
+		pass "dist-apt (apt-get update takes the repository signed by its key, InRelease verified; dadshim $cand is the candidate and downloads)"
+	else
+		fail dist-apt "rc=$rc candidate='$cand': $(grep -E '^(W|E):' "$a/out" | head -n 3 | tr '\n' ' ')"
+	fi
+	# Another key, or an altered Packages: apt refuses.
+	b=$TMP/apt-stranger
+	mkdir -p "$b"
+	echo "deb [signed-by=$TMP/stranger.gpg] file:$d ./" >"$b/sources.list"
+	rc1=0; apt_in "$b" apt-get update >"$b/out" 2>&1 || rc1=$?
+	c=$TMP/apt-altered
+	mkdir -p "$c"
+	cp -r "$d" "$c/repo"
+	echo "X-Altered: yes" >>"$c/repo/Packages"
+	gzip -9n <"$c/repo/Packages" >"$c/repo/Packages.gz"
+	echo "deb [signed-by=$d/dadshim-archive.gpg] file:$c/repo ./" >"$c/sources.list"
+	rc2=0; apt_in "$c" apt-get update >"$c/out" 2>&1 || rc2=$?
+	if [ "$rc1" != 0 ] && grep -q 'NO_PUBKEY\|not signed' "$b/out" &&
+		{ [ "$rc2" != 0 ] || grep -q '^E:' "$c/out"; } && grep -qi 'hash sum mismatch\|File has unexpected size' "$c/out"; then
+		pass "dist-apt-refuses (another key: $(grep -o 'NO_PUBKEY [0-9A-F]*\|is not signed' "$b/out" | head -n 1); an altered Packages: $(grep -oi 'hash sum mismatch\|File has unexpected size' "$c/out" | head -n 1))"
+	else
+		fail dist-apt-refuses "another key: rc=$rc1 $(grep -E '^(W|E):' "$b/out" | head -n 2 | tr '\n' ' '); altered: rc=$rc2 $(grep -E '^(W|E):' "$c/out" | head -n 2 | tr '\n' ' ')"
+	fi
+}
+
 t_doctor_dad() {
 	ns=${ID}n
 	ip netns add "$ns" && NSLIST="$NSLIST $ns"
@@ -964,6 +1039,7 @@ t_install
 t_launcher
 t_units
 t_deb
+t_dist
 t_doctor_dad
 t_doctor_ike
 
