@@ -55,5 +55,6 @@ if [ -n "${DADSHIM_SIGN_KEY:-}" ]; then
 fi
 
 # Last, so that it covers the repository's files too.
-find . -maxdepth 1 -type f ! -name SHA256SUMS -printf '%f\n' | LC_ALL=C sort | xargs sha256sum >SHA256SUMS
+find . -maxdepth 1 -type f ! -name 'SHA256SUMS*' -printf '%f\n' | LC_ALL=C sort | xargs sha256sum >SHA256SUMS.new
+mv SHA256SUMS.new SHA256SUMS
 echo "dist: build/dist/ ($(wc -l <SHA256SUMS) files, $(grep -c '^Package:' Packages) packages${DADSHIM_SIGN_KEY:+, signed by $DADSHIM_SIGN_KEY})"

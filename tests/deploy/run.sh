@@ -10,6 +10,8 @@
 #    .deb; dpkg -i on this machine, files, drop-ins, dpkg --purge leaves nothing;
 #  - make dist: SHA256SUMS, and the flat repository apt takes signed by its
 #    key and refuses signed by another or altered;
+#  - the doctor's kernel case: by release with --kernel, and as root by an
+#    experiment that must agree with strace of a listener while DAD runs;
 #  - every finding of dadshim-doctor, in namespaces built to show it, with real
 #    strongSwan 5.9.8 daemons (kernel-libipsec: this kernel has no ESP).
 # Prints TAP (tests/lib/tap.sh); exits non-zero if anything failed.  Needs root.
@@ -468,7 +470,7 @@ t_dist() {
 	for f in $want; do [ -f "$d/$f" ] || miss="$miss $f"; done
 	listed=$(awk '{ print $2 }' "$d/SHA256SUMS" | sort | tr '\n' ' ')
 	if [ -z "$miss" ] && (cd "$d" && sha256sum --quiet -c SHA256SUMS) >"$TMP/sums.out" 2>&1 &&
-		[ "$listed" = "$(cd "$d" && ls | grep -vx SHA256SUMS | sort | tr '\n' ' ')" ] &&
+		[ "$listed" = "$(find "$d" -maxdepth 1 -type f ! -name SHA256SUMS -printf '%f\n' | sort | tr '\n' ' ')" ] &&
 		cmp -s "$d/dadshim_${VERSION}_$arch.deb" "$TOP/build/dadshim_${VERSION}_$arch.deb"; then
 		pass "dist-files (build/dist: $(wc -l <"$d/SHA256SUMS") files, every one in SHA256SUMS and verified by sha256sum -c)"
 	else
@@ -504,6 +506,52 @@ t_dist() {
 		pass "dist-apt-refuses (another key: $(grep -o 'NO_PUBKEY [0-9A-F]*\|is not signed' "$b/out" | head -n 1); an altered Packages: $(grep -oi 'hash sum mismatch\|File has unexpected size' "$c/out" | head -n 1))"
 	else
 		fail dist-apt-refuses "another key: rc=$rc1 $(grep -E '^(W|E):' "$b/out" | head -n 2 | tr '\n' ' '); altered: rc=$rc2 $(grep -E '^(W|E):' "$c/out" | head -n 2 | tr '\n' ' ')"
+	fi
+}
+
+# The kernel's case: by release number with --kernel, and by the doctor's
+# own experiment as root, which must agree with what strace shows this
+# kernel sending to a listener while DAD runs.
+t_doctor_kernel() {
+	for k in 4.9.0-19-amd64:false 4.19.0-27-amd64:true; do
+		rc=0
+		sh "$DOCTOR" --kernel "${k%:*}" --strongswan-version 5.5.1 --json >"$TMP/k.json" 2>&1 || rc=$?
+		got=$(jq -r '"\(.kernel_release) \(.race_possible) \(.race_basis)"' "$TMP/k.json" 2>/dev/null || echo "no JSON (rc $rc)")
+		if [ "$got" = "${k%:*} ${k#*:} release" ]; then
+			pass "doctor-kernel-release (--kernel ${k%:*}: race_possible ${k#*:}, by the release number: $(jq -r '.findings[] | select(.id == "kernel") | .message' "$TMP/k.json" | sed 's/.*, so //'))"
+		else
+			fail doctor-kernel-release "--kernel ${k%:*}: '$got', want '${k%:*} ${k#*:} release'"
+		fi
+	done
+	# The judge: a listener on a veth pair with DAD, traced while DAD runs.
+	ns=${ID}k
+	ip netns add "$ns" && NSLIST="$NSLIST $ns"
+	ip -n "$ns" link add "${ID}ka" type veth peer name "${ID}kb"
+	ip -n "$ns" link set "${ID}kb" up
+	ip -n "$ns" link set "${ID}ka" up
+	ip netns exec "$ns" sh -c "echo 1 >/proc/sys/net/ipv6/conf/${ID}ka/accept_dad"
+	sleep 1 # carrier
+	ip netns exec "$ns" strace -qq -s 256 -e trace=recvmsg -o "$TMP/kmon.tr" ip -6 monitor address >/dev/null 2>&1 &
+	mon=$!
+	sleep 0.5
+	ip -n "$ns" -6 addr add fd00:dad:4::1/128 dev "${ID}ka"
+	sleep 0.5
+	still=$(ip -n "$ns" -6 addr show dev "${ID}ka" | grep -c 'fd00:dad:4::1/128.*tentative' || true)
+	kill "$mon" 2>/dev/null; wait "$mon" 2>/dev/null || true
+	if grep -q 'RTM_NEWADDR.*ifa_flags=[A-Z_|]*IFA_F_TENTATIVE.*inet_pton(AF_INET6, "fd00:dad:4::1")' "$TMP/kmon.tr"; then
+		want=true
+	else
+		want=false
+	fi
+	rc=0
+	sh "$DOCTOR" --strongswan-version 5.5.1 --json >"$TMP/k.json" 2>&1 || rc=$?
+	got=$(jq -r '"\(.race_possible) \(.race_basis)"' "$TMP/k.json" 2>/dev/null || echo "no JSON (rc $rc)")
+	if [ "$still" != 1 ]; then
+		fail doctor-kernel-experiment "fd00:dad:4::1 was no longer tentative 0.5 s after it was added: the judge saw no DAD in progress"
+	elif [ "$got" = "$want experiment" ]; then
+		pass "doctor-kernel-experiment (as root the doctor asks the kernel: race_possible $want; strace of a listener shows $(uname -r) sending RTM_NEWADDR $([ "$want" = true ] && echo "with IFA_F_TENTATIVE while DAD runs" || echo "nothing while DAD runs"))"
+	else
+		fail doctor-kernel-experiment "doctor: '$got'; strace of a listener: race $want ($(grep -c RTM_NEWADDR "$TMP/kmon.tr" || true) RTM_NEWADDR seen)"
 	fi
 }
 
@@ -1040,6 +1088,7 @@ t_launcher
 t_units
 t_deb
 t_dist
+t_doctor_kernel
 t_doctor_dad
 t_doctor_ike
 

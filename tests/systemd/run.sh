@@ -15,6 +15,9 @@
 #   disable    dadshim-enable --disable (its own daemon-reload), restart
 #   enable     dadshim-enable (its own daemon-reload), restart
 #   purge      dpkg --purge: nothing left, and charon runs without the shim
+#   repo       make dist's signed repository as the README's quick start uses
+#              it: apt-get install, restart, the shim mapped; apt-get purge,
+#              restart, nothing left
 #   upgrade    the previous release's .deb (built from git), then this one
 #   ansible    the playbook inside the container (-c local), restart path
 #   teardown   the container powers off and leaves no process behind
@@ -25,9 +28,9 @@ set -eu
 
 cd "$(dirname "$0")/../.."
 VERSION=$(dpkg-parsechangelog -l scripts/deb/changelog -S Version)
-# The last release before this one (1.1.0: main's last commit before 1.2.0's
-# debhelper packaging): its .deb is built from git history, by its own make deb.
-PREV_COMMIT=${DADSHIM_PREV_COMMIT:-4b088a9}
+# The last release before this one (1.2.0: main's last commit before 1.3.0's
+# wait in send): its .deb is built from git history, by its own make deb.
+PREV_COMMIT=${DADSHIM_PREV_COMMIT:-7a9c770}
 GUARD=60        # seconds: bound for any single step, never an assertion
 BOOT_LIMIT=180  # seconds until the container's system must be up
 LIFE_LIMIT=1500 # seconds: the container is killed after this, whatever happens
@@ -52,7 +55,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 missing=''
-for t in debootstrap systemd-nspawn systemd-analyze unshare nsenter timeout dpkg-deb dpkg-architecture dpkg-parsechangelog git jq ps; do
+for t in debootstrap systemd-nspawn systemd-analyze unshare nsenter timeout dpkg-deb dpkg-architecture dpkg-parsechangelog git jq ps gpg apt-ftparchive dpkg-scanpackages; do
 	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 done
 if [ -n "$missing" ]; then
@@ -150,6 +153,16 @@ build_debs() {
 		return 1
 	fi
 	cp "build/dadshim_${VERSION}_$ARCH.deb" "$SHARE/new.deb"
+	# make dist's repository, signed by a key made for this run.
+	gh=$TMP/gnupg
+	mkdir -m 700 "$gh"
+	if GNUPGHOME=$gh gpg --batch --passphrase '' --quick-gen-key 'dadshim test archive <archive@dadshim.invalid>' \
+		ed25519 sign never >"$TMP/gpg.out" 2>&1 &&
+		GNUPGHOME=$gh DADSHIM_SIGN_KEY=archive@dadshim.invalid sh scripts/dist.sh >"$TMP/dist.out" 2>&1; then
+		cp -r build/dist "$SHARE/repo"
+	else
+		fail dist "make dist: $(tail -n 3 "$TMP/gpg.out" "$TMP/dist.out" | tr '\n' ' ')"
+	fi
 	# The previous release, built from its own sources by its own Makefile.
 	prev=$TMP/prev
 	mkdir -p "$prev"
@@ -488,6 +501,52 @@ t_purge() {
 	fi
 }
 
+# capt ARGS...: apt-get in the container with only dadshim's repository as a
+# source (the container has no network for its Debian mirror).
+capt() {
+	cx apt-get -q -o Dir::Etc::SourceList=/etc/apt/sources.list.d/dadshim.list \
+		-o Dir::Etc::SourceParts=/nonexistent "$@"
+}
+t_repo() {
+	[ -f "$SHARE/repo/InRelease" ] || { fail repo "no signed repository from make dist (see deb-build)"; return 1; }
+	# As the README's quick start says: the key in /usr/share/keyrings, a
+	# signed-by source; apt checks InRelease against that key alone.
+	cx sh -c 'cp /mnt/dadshim/repo/dadshim-archive.gpg /usr/share/keyrings/dadshim-archive.gpg &&
+		echo "deb [signed-by=/usr/share/keyrings/dadshim-archive.gpg] file:/mnt/dadshim/repo ./" \
+			>/etc/apt/sources.list.d/dadshim.list'
+	if ! capt update >"$TMP/repo-update.out" 2>&1 || grep -Eq '^(W|E):' "$TMP/repo-update.out"; then
+		fail repo "apt-get update: $(grep -E '^(W|E):' "$TMP/repo-update.out" | head -n 3 | tr '\n' ' ')"
+		return 1
+	fi
+	if ! capt install -y dadshim >"$TMP/repo-install.out" 2>&1; then
+		fail repo "apt-get install dadshim: $(tail -n 3 "$TMP/repo-install.out" | tr '\n' ' ')"
+		return 1
+	fi
+	st=$(cx dpkg-query -W -f '${Status} ${Version}' dadshim)
+	signed=$(cx sh -c 'ls /var/lib/apt/lists/*dadshim_repo_._InRelease 2>/dev/null' | head -n 1)
+	restart || { fail repo "$(cat "$TMP/why")"; return 1; }
+	if [ "$st" = "install ok installed $VERSION" ] && [ -n "$signed" ] &&
+		[ "$(shim_of "$CHARON")" = mapped ] && [ "$(preload_of "$CHARON")" = "$LIB" ]; then
+		pass "repo-install (apt-get update verified the signed InRelease, apt-get install dadshim: $st; after the restart charon $CHARON maps $LIB)"
+	else
+		fail repo-install "dpkg: '$st', InRelease: '$signed', charon $CHARON: $(shim_of "$CHARON"), LD_PRELOAD=$(preload_of "$CHARON")"
+	fi
+	# Back out as the README's roll-back says: apt purge, restart.
+	cx dpkg-query -L dadshim >"$TMP/files"
+	if ! capt purge -y dadshim >"$TMP/repo-purge.out" 2>&1; then
+		fail repo-purge "apt-get purge: $(tail -n 3 "$TMP/repo-purge.out" | tr '\n' ' ')"
+		return 1
+	fi
+	left=$(leftovers | tr '\n' ' ')
+	restart || { fail repo-purge "$(cat "$TMP/why")"; return 1; }
+	cx rm -f /etc/apt/sources.list.d/dadshim.list /usr/share/keyrings/dadshim-archive.gpg
+	if [ -z "$left" ] && [ "$(shim_of "$CHARON")" = absent ] && [ "$(preload_of "$CHARON")" = none ]; then
+		pass "repo-purge (apt-get purge dadshim, restart: nothing of the package left; charon $CHARON runs without the shim)"
+	else
+		fail repo-purge "left: '$left'; charon $CHARON: $(shim_of "$CHARON"), LD_PRELOAD=$(preload_of "$CHARON")"
+	fi
+}
+
 # inode of the library charon maps (container view), and whether it is deleted
 mapped_lib() { cx awk -v l="$LIB" '$6 == l { print $5 ($7 == "" ? "" : " " $7); exit }' "/proc/$1/maps"; }
 t_upgrade() {
@@ -689,6 +748,7 @@ fi
 if cx dpkg-query -W -f '${Status}' dadshim 2>/dev/null | grep -q installed; then
 	timed t_purge || true
 fi
+timed t_repo || true
 timed t_upgrade || true
 timed t_ansible || true
 # The container powers off and leaves nothing behind on the host.
