@@ -79,6 +79,16 @@ if python3 scripts/check-manpage.py >"$tmp/man" 2>&1; then
 else
 	findings "$tmp/man"; fail "man page drifted from the code (findings above)"
 fi
+# Every variable the playbook and its role take is in the Ansible README.
+vars=$(sed -n 's/^\(dadshim_[a-z_]*\):.*/\1/p' scripts/ansible/roles/dadshim/defaults/main.yml
+	grep -o 'dadshim_[a-z_]* | default' scripts/ansible/dadshim.yml | sed 's/ .*//')
+undoc=''
+for v in $vars; do grep -q "\`$v\`" scripts/ansible/README.md || undoc="$undoc $v"; done
+if [ -n "$vars" ] && [ -z "$undoc" ]; then
+	pass "ansible README lists every variable ($(echo "$vars" | wc -w))"
+else
+	fail "ansible README lacks:${undoc:- (no variable found: the check reads the files wrongly)}"
+fi
 # The rollout playbook: Debian's ansible-lint, offline, production profile.
 if command -v ansible-lint >/dev/null 2>&1; then
 	if ANSIBLE_HOME=$tmp ansible-lint --offline --nocolor -p scripts/ansible/dadshim.yml >"$tmp/al" 2>&1; then

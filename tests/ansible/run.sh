@@ -7,6 +7,8 @@
 #  - a problem the doctor reports fails the host (run inside a namespace
 #    with a dadfailed address), and a failed host stops the rollout;
 #  - dadshim_state=absent leaves no package, drop-in, mask or cached .deb;
+#  - dadshim_repo/dadshim_repo_key install from make dist's signed
+#    repository; absent removes its source and key;
 #  - dadshim_restart=true on a host whose PID 1 is not systemd fails clearly.
 # Every outcome is judged by dpkg-query and the file system, not by
 # Ansible's words alone.  The restart path under a real systemd is tested in
@@ -28,7 +30,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 missing=''
-for t in ansible-playbook dpkg-query dpkg-deb jq ip timeout make nm sha256sum; do
+for t in ansible-playbook dpkg-query dpkg-deb jq ip timeout make nm sha256sum gpg apt-ftparchive dpkg-scanpackages; do
 	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 done
 if [ -n "$missing" ]; then
@@ -267,6 +269,48 @@ t_absent() {
 	fi
 }
 
+# make dist's repository, signed: the play adds it with its key, installs
+# from it, and absent takes the source and the key away again.
+t_repo() {
+	gh=$TMP/gnupg
+	mkdir -m 700 "$gh"
+	if ! GNUPGHOME=$gh gpg --batch --passphrase '' --quick-gen-key 'dadshim test archive <archive@dadshim.invalid>' \
+		ed25519 sign never >"$TMP/gpg.out" 2>&1 ||
+		! GNUPGHOME=$gh DADSHIM_SIGN_KEY=archive@dadshim.invalid sh scripts/dist.sh >"$TMP/dist.out" 2>&1; then
+		fail ansible-repo "make dist: $(tail -n 3 "$TMP/gpg.out" "$TMP/dist.out" | tr '\n' ' ')"
+		return 1
+	fi
+	repo=$TMP/repo
+	cp -r build/dist "$repo"
+	play "$TMP/p9.out" -e dadshim_repo="file:$repo" -e dadshim_repo_key="$repo/dadshim-archive.gpg"
+	st=$(dpkg-query -W -f '${Status} ${Version}' dadshim 2>/dev/null || true)
+	src=$(cat /etc/apt/sources.list.d/dadshim.list 2>/dev/null || true)
+	from=$(apt-cache policy dadshim 2>/dev/null | awk '/\*\*\*/ { getline; print $2; exit }')
+	if [ $prc = 0 ] && [ "$st" = "install ok installed $VERSION" ] &&
+		[ "$src" = "deb [signed-by=/usr/share/keyrings/dadshim-archive.gpg] file:$repo ./" ] &&
+		cmp -s "$repo/dadshim-archive.gpg" /usr/share/keyrings/dadshim-archive.gpg && [ "$from" = "file:$repo" ]; then
+		pass "ansible-repo (dadshim_repo, dadshim_repo_key: dpkg '$st', installed from $from; the source names the key: $src)"
+	else
+		fail ansible-repo "rc=$prc dpkg='$st' source='$src' installed from '$from' $(summary "$TMP/p9.out")"
+	fi
+	play "$TMP/p10.out" -e dadshim_repo="file:$repo" -e dadshim_repo_key="$repo/dadshim-archive.gpg"
+	if [ $prc = 0 ] && [ "$(recap "$TMP/p10.out" localhost changed)" = 0 ]; then
+		pass "ansible-repo-rerun (the same repository again: recap changed=0)"
+	else
+		fail ansible-repo-rerun "rc=$prc $(summary "$TMP/p10.out")"
+	fi
+	play "$TMP/p11.out" -e dadshim_state=absent
+	left=''
+	for f in /etc/apt/sources.list.d/dadshim.list /usr/share/keyrings/dadshim-archive.gpg "$lib"; do
+		if [ -e "$f" ]; then left="$left $f"; fi
+	done
+	if [ $prc = 0 ] && ! installed && [ -z "$left" ]; then
+		pass "ansible-repo-absent (package purged, the repository's source and key removed)"
+	else
+		fail ansible-repo-absent "rc=$prc left:$left $(summary "$TMP/p11.out")"
+	fi
+}
+
 # One failed host stops the rollout: batches of one, the canary's package
 # path is wrong, and the next host must never be touched.
 t_batch_stop() {
@@ -294,6 +338,7 @@ if t_build && t_install; then
 	t_problem
 	t_restart_here
 	t_absent
+	t_repo
 	t_batch_stop
 fi
 note "ansible suite: $(( $(date +%s) - start )) s"
