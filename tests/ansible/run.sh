@@ -282,6 +282,10 @@ t_repo() {
 	fi
 	repo=$TMP/repo
 	cp -r build/dist "$repo"
+	# apt reads a file: repository as its sandbox user (_apt), as from a
+	# web server's directory: this run's directory must let it through.
+	chmod o+x "$TMP"
+	chmod -R o+rX "$repo"
 	play "$TMP/p9.out" -e dadshim_repo="file:$repo" -e dadshim_repo_key="$repo/dadshim-archive.gpg"
 	st=$(dpkg-query -W -f '${Status} ${Version}' dadshim 2>/dev/null || true)
 	src=$(cat /etc/apt/sources.list.d/dadshim.list 2>/dev/null || true)

@@ -17,8 +17,11 @@
 # nodad-base, nodad-shim, nodad-wait: the client is a real charon with the
 # bug (tests/ike/build-charon.sh builds it once; tests/ike/README.md):
 # without the shim, with its defaults, with DADSHIM_NODAD=0.
+# dadfailed-base, dadfailed-shim (uml): that charon on a link that reflects
+# its DAD probe, without the shim and with it.
 # DADSHIM_IKE_BACKENDS (default "libipsec uml") chooses the backends;
-# DADSHIM_IKE_SCENARIOS (default "classic nodad") the scenario groups;
+# DADSHIM_IKE_SCENARIOS (default "classic nodad dadfailed") the scenario
+# groups (make check-ike ONLY=GROUP runs one);
 # DADSHIM_IKE_MUTANT="DADSHIM_NODAD=0 DADSHIM_RETRY=0" (say) weakens the
 # shim in nodad-shim and nodad-wait, to see their checks fail;
 # DADSHIM_IKE_UML_PROBE=fail treats the probe guest as not booting (to try
@@ -65,8 +68,13 @@ words_of() {
 backends=${DADSHIM_IKE_BACKENDS:-libipsec uml}
 words_of DADSHIM_IKE_BACKENDS "$backends" "libipsec uml" "a backend"
 want() { in_words "$1" "$backends"; }
-groups=${DADSHIM_IKE_SCENARIOS:-classic nodad}
-words_of DADSHIM_IKE_SCENARIOS "$groups" "classic nodad" "a group"
+groups=${DADSHIM_IKE_SCENARIOS:-classic nodad dadfailed}
+# ONLY=GROUP (make check-ike ONLY=dadfailed): that group's scenarios, all
+# their checks.
+case ${TAP_ONLY:-} in
+classic | nodad | dadfailed) groups=$TAP_ONLY TAP_ONLY= ;;
+esac
+words_of DADSHIM_IKE_SCENARIOS "$groups" "classic nodad dadfailed" "a group"
 want_group() { in_words "$1" "$groups"; }
 # Every file a test uses, with the Debian package it comes from.
 missing=
@@ -838,19 +846,89 @@ ip: $line"
 done
 }
 
+# dadfailed-base, dadfailed-shim: the client's link reflects its DAD probe,
+# so the kernel marks the virtual IP dadfailed (on any kernel), with the
+# built charon without the shim (no route, no traffic) and with it (NODAD:
+# no probe, route, ping).
+run_dadfailed() {
+if [ "$backend" = libipsec ]; then
+	note "${B}ike: dadfailed scenarios not run on kernel-libipsec: the virtual IP sits on charon's own TUN device, whose other end is charon, so no other host can answer its DAD probe, and this host's kernel has no act_mirred to reflect it (the uml backend runs them)"
+	return 0
+fi
+df_b=0 df_s=0
+boot dadfailed-base "CLIENT_PRELOAD=
+GW_PRELOAD=
+CLIENT_PREFIX=$nodad_prefix
+DAD_REFLECT=1" && join_traces dadfailed-base && df_b=1
+boot dadfailed-shim "CLIENT_PRELOAD=$shim
+GW_PRELOAD=
+CLIENT_PREFIX=$nodad_prefix
+DAD_REFLECT=1" && join_traces dadfailed-shim && df_s=1
+for s in dadfailed-base dadfailed-shim; do
+	d=$tmp/$s
+	case $s in *-base) sok=$df_b ;; *) sok=$df_s ;; esac
+	if [ "$sok" != 1 ]; then
+		diagnose "$s"
+		continue
+	fi
+	bad=0
+	check_built_charon "$s" || bad=1
+	vip=$(sed -n 's/.*installing new virtual IP \([0-9a-f:]*\).*/\1/p' "$d/rw/charon.log" | head -n 1) || true
+	line=$(section "$d/rw/state-after-ping.txt" "ip -6 addr" | grep " inet6 $vip/128 " || true)
+	if grep -q '^reflect=ok$' "$d/reflect" 2>/dev/null; then
+		pass "$s: the client's link reflects its DAD probes (tc flower: icmpv6 type 135, mirred to ingress; enhanced_dad=0)"
+	else
+		fail "$s: the client's link reflects its DAD probes" "$(cat "$d/reflect" 2>/dev/null || echo 'no reflect file')"
+		bad=1
+	fi
+	if [ "$s" = dadfailed-base ]; then
+		t220=$(section "$d/rw/state-after-ping.txt" "ip -6 route table 220") || true
+		got=$(sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\2/p' "$d/ping.txt" 2>/dev/null) || true
+		if [ -n "$vip" ] && echo "$line" | grep -q dadfailed && ! echo "$t220" | grep -q " src $vip " &&
+			[ -f "$d/ping.txt" ] && ! grep -q '^rc=0$' "$d/ping.txt" && [ "${got:-0}" = 0 ]; then
+			pass "$s: without the shim the kernel marks $vip dadfailed ($(echo "$line" | sed 's/^ *//')); table 220 has no route with src $vip; ping6 through the tunnel fails ($(grep -v '^$' "$d/ping.txt" | head -n 2 | tr '\n' ' '))"
+		else
+			fail "$s: dadfailed, no route, no traffic" "ip: $line
+table 220: $t220
+ping: $(cat "$d/ping.txt" 2>/dev/null)"
+			bad=1
+		fi
+		if grep -q -F "unable to install source route for $vip" "$d/rw/charon.log"; then
+			pass "$s: charon logs 'unable to install source route for $vip'"
+		else
+			fail "$s: charon logs the failed source route" "$(grep -E 'netlink error|route' "$d/rw/charon.log" | head -n 5)"
+			bad=1
+		fi
+	else
+		if [ -n "$vip" ] && echo "$line" | grep -q ' nodad' && ! echo "$line" | grep -q dadfailed &&
+			grep -q "^dadshim\[[0-9]*\]: charon: NODAD set on $vip/128 " "$d/rw/service.out"; then
+			pass "$s: with the shim $vip is added nodad: no probe to reflect, not dadfailed ($(echo "$line" | sed 's/^ *//'))"
+		else
+			fail "$s: the shim adds the virtual IP nodad" "ip: $line; shim: $(grep dadshim "$d/rw/service.out" | head -n 3 | tr '\n' ' ')"
+			bad=1
+		fi
+		check_tunnel "$s" || bad=1
+	fi
+	[ "$bad" = 0 ] || diagnose "$s"
+done
+}
+
 # run_backend: every scenario group on $backend, judged.
 run_backend() {
 	if want_group classic; then run_classic; else
 		note "${B}ike: Debian charon's scenarios (base client both layout) not run: not in DADSHIM_IKE_SCENARIOS='$groups'"; fi
-	if [ -n "$nodad_prefix" ]; then run_nodad; elif want_group nodad; then
+	if [ -n "$nodad_prefix" ] && want_group nodad; then run_nodad; elif want_group nodad; then
 		note "${B}ike: charon-nodad scenarios not run: the build failed (above)"; else
 		note "${B}ike: charon-nodad scenarios (nodad-base nodad-shim nodad-wait) not run: not in DADSHIM_IKE_SCENARIOS='$groups'"; fi
+	if [ -n "$nodad_prefix" ] && want_group dadfailed; then run_dadfailed; elif want_group dadfailed; then
+		note "${B}ike: dadfailed scenarios not run: the charon-nodad build failed (above)"; else
+		note "${B}ike: dadfailed scenarios (dadfailed-base dadfailed-shim) not run: not in DADSHIM_IKE_SCENARIOS='$groups'"; fi
 }
 
 start=$(date +%s)
 # The client with the bug, built once (tests/ike/build-charon.sh).
 nodad_prefix=
-if want_group nodad; then
+if want_group nodad || want_group dadfailed; then
 	b0=$(date +%s)
 	if out=$(sh "$ike/build-charon.sh" 2>"$root/build-charon.err"); then
 		nodad_prefix=$(echo "$out" | sed -n 's/^charon-nodad: //p')

@@ -18,6 +18,9 @@
 #                               the virtual IP: ARP on (it is NOARP), then
 #                               the client connects;
 #   LABEL_FIRST=1               pre-create an address label for the VIP;
+#   DAD_REFLECT=1               (uml) the client's link reflects its DAD
+#                               probes (tc mirred, enhanced_dad off): DAD
+#                               fails, the address is dadfailed;
 #   LAYOUT_BIN                  run this charon551 afterwards, under strace)
 set -eu
 out=$1
@@ -26,6 +29,7 @@ CLIENT_PRELOAD=
 GW_PRELOAD=
 LAYOUT_BIN=
 LABEL_FIRST=
+DAD_REFLECT=
 CLIENT_ENV=
 CLIENT_PREFIX=
 TUN_DAD=
@@ -72,6 +76,27 @@ if [ -n "$LABEL_FIRST" ]; then
 	# its other form of RTM_NEWADDR (IFA_CACHEINFO, the form 5.5.1 always
 	# uses): the reference the layout of build/tests/clients/charon551 is checked against.
 	ip -n "$rw" addrlabel add prefix 2001:db8:ffff::1/128 label 99
+fi
+
+if [ -n "$DAD_REFLECT" ]; then
+	# A link that reflects the probe, as some do: the kernel takes its own
+	# neighbour solicitation for another host's (no nonce without
+	# enhanced_dad) and marks the address dadfailed.
+	# The kernel adds a nonce if "all" or the device asks for one: both off.
+	ip netns exec "$rw" sysctl -q -w net.ipv6.conf.all.enhanced_dad=0 "net.ipv6.conf.$rwdev.enhanced_dad=0"
+	# Only the virtual IP's probe: the link's own fe80:: ends its DAD first.
+	i=0
+	while ip -n "$rw" -6 addr show dev "$rwdev" | grep -q tentative && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if tc -n "$rw" qdisc add dev "$rwdev" clsact &&
+		tc -n "$rw" filter add dev "$rwdev" egress protocol ipv6 flower ip_proto icmpv6 type 135 \
+			action mirred ingress redirect dev "$rwdev"; then
+		echo "reflect=ok" >"$out/reflect"
+	else
+		echo "reflect=failed" >"$out/reflect"
+	fi
 fi
 
 mkdir -p "$out/gw" "$out/rw"

@@ -14,6 +14,8 @@
 #   journal    the shim's lines reach the journal under ident dadshim
 #   disable    dadshim-enable --disable (its own daemon-reload), restart
 #   enable     dadshim-enable (its own daemon-reload), restart
+#   session    "ipsec start" typed in a login session: charon maps no shim,
+#              and the doctor says so, how it was started and what to run
 #   purge      dpkg --purge: nothing left, and charon runs without the shim
 #   repo       make dist's signed repository as the README's quick start uses
 #              it: apt-get install, restart, the shim mapped; apt-get purge,
@@ -470,6 +472,43 @@ t_enable() {
 }
 
 # Every file and drop-in the package or dadshim-enable could have left.
+# As a new user would on Debian 9: "ipsec start" typed in a shell of a login
+# session.  Its charon has the shell's environment, not the unit's, so it
+# maps no shim (README Limits); the doctor must say how it was started and
+# what to run, and that must work.
+t_session() {
+	cx systemctl stop "$UNIT"
+	cx systemd-run --quiet --scope --slice=user.slice --unit=dadshim-test-session -- \
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin ipsec start >"$TMP/session.out" 2>&1 &
+	# shellcheck disable=SC2016 # expanded by the container's shell
+	p=$(cx sh -c 'i=0
+		while [ $i -lt 300 ]; do
+			p=$(cat /run/charon.pid 2>/dev/null || true)
+			if [ -n "$p" ] && grep -q "/user.slice/" "/proc/$p/cgroup" 2>/dev/null; then echo "$p"; exit 0; fi
+			i=$((i + 1)); sleep 0.1
+		done
+		exit 1') || p=''
+	if [ -z "$p" ]; then
+		fail session "no charon of 'ipsec start' in a user.slice scope within 30 s: $(tr '\n' ' ' <"$TMP/session.out")"
+		return 1
+	fi
+	shim=$(shim_of "$p")
+	# As on an affected host (the container has 5.9.8, which needs no shim).
+	msg=$(cx dadshim-doctor --strongswan-version 5.5.1 --json | jq -r --arg id "shim.$p" '.findings[] | select(.id == $id) | .message')
+	cx env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin ipsec stop >>"$TMP/session.out" 2>&1 || true
+	cx systemctl start "$UNIT"
+	CHARON=$(charon_of_unit "$p") || CHARON=''
+	case $msg in
+	*"started from a login session"*"ipsec stop, then systemctl restart"*"$UNIT"*) said=1 ;;
+	*) said=0 ;;
+	esac
+	if [ "$shim" = absent ] && [ $said = 1 ] && [ -n "$CHARON" ] && [ "$(shim_of "$CHARON")" = mapped ]; then
+		pass "session (charon $p of 'ipsec start' typed in a login session maps no shim; the doctor says: '$msg'; done so, charon $CHARON maps it)"
+	else
+		fail session "session charon $p: shim $shim; doctor: '$msg'; after ipsec stop and systemctl start: charon '$CHARON' $(shim_of "${CHARON:-0}")"
+	fi
+}
+
 leftovers() {
 	# shellcheck disable=SC2016,SC2046 # expanded by the container's shell
 	cx sh -c '
@@ -743,6 +782,7 @@ if timed t_install; then
 	timed t_journal || true
 	timed t_disable || true
 	timed t_enable || true
+	timed t_session || true
 fi
 # dpkg must not be left half-way for the next case.
 if cx dpkg-query -W -f '${Status}' dadshim 2>/dev/null | grep -q installed; then
