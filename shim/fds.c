@@ -150,38 +150,37 @@ static int give_up(int *tries, long long *t0)
 	return now_ns() - *t0 > GIVE_UP_NS;
 }
 
-static void sweep_begin(void)
+/* Dekker's entry: counts this thread in @mine once @other is 0; 0, or
+ * -EBUSY when @other is not (if @wait: one that give_up() stopped waiting
+ * for), uncounted. */
+static int enter(int *mine, int *other, int wait)
 {
 	long long t0 = 0;
-	int tries = 0, done = 0;
+	int tries = 0;
 
 	for (;;) {
-		__atomic_add_fetch(&sweeping, 1, __ATOMIC_SEQ_CST);
-		if (done || !__atomic_load_n(&creating, __ATOMIC_SEQ_CST))
-			return;
-		__atomic_sub_fetch(&sweeping, 1, __ATOMIC_SEQ_CST);
-		done = give_up(&tries, &t0);
-		if (!done)
-			sched_yield();
+		__atomic_add_fetch(mine, 1, __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(other, __ATOMIC_SEQ_CST))
+			return 0;
+		__atomic_sub_fetch(mine, 1, __ATOMIC_SEQ_CST);
+		if (!wait || give_up(&tries, &t0))
+			return -EBUSY;
+		sched_yield();
 	}
+}
+
+/* The program's sweep goes ahead, waited for or not. */
+static void sweep_begin(void)
+{
+	if (enter(&sweeping, &creating, 1) < 0)
+		__atomic_add_fetch(&sweeping, 1, __ATOMIC_SEQ_CST);
 }
 
 /* 0, or -EBUSY while a sweep of the program runs (if @wait: one that
  * give_up() stopped waiting for). */
 static int guard_enter(int wait)
 {
-	long long t0 = 0;
-	int tries = 0;
-
-	for (;;) {
-		__atomic_add_fetch(&creating, 1, __ATOMIC_SEQ_CST);
-		if (!__atomic_load_n(&sweeping, __ATOMIC_SEQ_CST))
-			return 0;
-		__atomic_sub_fetch(&creating, 1, __ATOMIC_SEQ_CST);
-		if (!wait || give_up(&tries, &t0))
-			return -EBUSY;
-		sched_yield();
-	}
+	return enter(&creating, &sweeping, wait);
 }
 
 static void guard_leave(void)
