@@ -24,6 +24,8 @@ GUARD=600 # seconds: bound for one playbook run, never an assertion
 
 # shellcheck source=tests/lib/tap.sh
 . tests/lib/tap.sh
+# shellcheck source=tests/lib/testkey.sh
+. tests/lib/testkey.sh
 
 if [ "$(id -u)" != 0 ]; then
 	fail ansible "must run as root: it installs and removes a .deb"
@@ -273,9 +275,7 @@ t_absent() {
 # from it, and absent takes the source and the key away again.
 t_repo() {
 	gh=$TMP/gnupg
-	mkdir -m 700 "$gh"
-	if ! GNUPGHOME=$gh gpg --batch --passphrase '' --quick-gen-key 'dadshim test archive <archive@dadshim.invalid>' \
-		ed25519 sign never >"$TMP/gpg.out" 2>&1 ||
+	if ! test_keys "$gh" archive >"$TMP/gpg.out" ||
 		! GNUPGHOME=$gh DADSHIM_SIGN_KEY=archive@dadshim.invalid sh scripts/dist.sh >"$TMP/dist.out" 2>&1; then
 		fail ansible-repo "make dist: $(tail -n 3 "$TMP/gpg.out" "$TMP/dist.out" | tr '\n' ' ')"
 		return 1

@@ -27,6 +27,8 @@ GUARD=60 # seconds: generous bound for any single step, never an assertion
 
 # shellcheck source=tests/lib/tap.sh
 . tests/lib/tap.sh
+# shellcheck source=tests/lib/testkey.sh
+. tests/lib/testkey.sh
 
 if [ "$(id -u)" != 0 ]; then
 	fail deploy "must run as root with CAP_NET_ADMIN: it installs a .deb and creates network namespaces"
@@ -454,11 +456,7 @@ apt_in() {
 t_dist() {
 	arch=$(dpkg --print-architecture)
 	gh=$TMP/gnupg
-	mkdir -m 700 "$gh"
-	for k in archive stranger; do
-		GNUPGHOME=$gh gpg --batch --passphrase '' --quick-gen-key "dadshim test $k <$k@dadshim.invalid>" \
-			ed25519 sign never >/dev/null 2>&1 || { fail dist "gpg could not make a test key"; return; }
-	done
+	test_keys "$gh" archive stranger >/dev/null || { fail dist "gpg could not make a test key"; return; }
 	GNUPGHOME=$gh gpg --batch --export stranger@dadshim.invalid >"$TMP/stranger.gpg"
 	if ! GNUPGHOME=$gh make -s dist DADSHIM_SIGN_KEY=archive@dadshim.invalid >"$TMP/dist.out" 2>&1; then
 		fail dist "make dist: $(tail -n 3 "$TMP/dist.out" | tr '\n' ' ')"

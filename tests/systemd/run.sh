@@ -50,6 +50,8 @@ UNITS='strongswan.service strongswan-starter.service strongswan-swanctl.service 
 
 # shellcheck source=tests/lib/tap.sh
 . tests/lib/tap.sh
+# shellcheck source=tests/lib/testkey.sh
+. tests/lib/testkey.sh
 now() { date +%s; }
 
 if [ "$(id -u)" != 0 ]; then
@@ -157,9 +159,7 @@ build_debs() {
 	cp "build/dadshim_${VERSION}_$ARCH.deb" "$SHARE/new.deb"
 	# make dist's repository, signed by a key made for this run.
 	gh=$TMP/gnupg
-	mkdir -m 700 "$gh"
-	if GNUPGHOME=$gh gpg --batch --passphrase '' --quick-gen-key 'dadshim test archive <archive@dadshim.invalid>' \
-		ed25519 sign never >"$TMP/gpg.out" 2>&1 &&
+	if test_keys "$gh" archive >"$TMP/gpg.out" &&
 		GNUPGHOME=$gh DADSHIM_SIGN_KEY=archive@dadshim.invalid sh scripts/dist.sh >"$TMP/dist.out" 2>&1; then
 		cp -r build/dist "$SHARE/repo"
 	else
