@@ -68,22 +68,32 @@ if [ -n "$missing" ]; then
 fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/dadshim-systemd.XXXXXX")
-NSPAWN=''   # host pid of systemd-nspawn
+NSPAWN=''   # host pid of the timeout(1) that runs systemd-nspawn
+NSP=''      # host pid of systemd-nspawn itself
 CPID=''     # host pid of the container's systemd
 BUILDING='' # a root being built (removed if we stop half way)
 FORCED=0    # the container had to be killed
+OFF_S=''    # seconds the container took to power off
 teardown() {
 	[ -n "$NSPAWN" ] || return 0
-	# SIGTERM: nspawn asks the container's systemd to power off.
-	kill -TERM "$NSPAWN" 2>/dev/null || true
+	# SIGTERM to nspawn itself, which asks the container's systemd to power
+	# off and reaps it.  Not to timeout(1): its -k would SIGKILL nspawn 10 s
+	# later, and a container still shutting down would outlive it, its PID 1
+	# left to a host init that may never reap it.
+	t_off=$(now)
+	kill -TERM "${NSP:-$NSPAWN}" 2>/dev/null || true
 	i=0
-	while kill -0 "$NSPAWN" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	while kill -0 "$NSPAWN" 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
 	if kill -0 "$NSPAWN" 2>/dev/null; then
-		echo "# teardown: the container did not power off within 30 s; killing it" >&2
+		echo "# teardown: the container did not power off within 120 s; killing it" >&2
 		FORCED=1
+		# SIGKILL to the container's PID 1 ends its whole pid namespace.
+		[ -z "$CPID" ] || kill -KILL "$CPID" 2>/dev/null || true
 		for p in $(descendants "$NSPAWN") "$NSPAWN"; do kill -KILL "$p" 2>/dev/null || true; done
 	fi
-	NSPAWN='' CPID=''
+	wait "$NSPAWN" 2>/dev/null || true
+	OFF_S=$(($(now) - t_off))
+	NSPAWN='' NSP='' CPID=''
 }
 cleanup() {
 	set +e
@@ -220,6 +230,7 @@ boot() {
 	# The container's PID 1: a descendant of nspawn whose own pid is 1.
 	while :; do
 		for p in $(descendants "$NSPAWN"); do
+			[ "$(cat "/proc/$p/comm" 2>/dev/null)" != systemd-nspawn ] || NSP=$p
 			if [ "$(awk '/^NSpid:/ { print $NF }' "/proc/$p/status" 2>/dev/null)" = 1 ] &&
 				[ "$(cat "/proc/$p/comm" 2>/dev/null)" = systemd ]; then
 				CPID=$p
@@ -793,13 +804,14 @@ timed t_upgrade || true
 timed t_ansible || true
 # The container powers off and leaves nothing behind on the host.
 pidns=$(readlink "/proc/$CPID/ns/pid")
-t=$(now)
 teardown
 left=$(for d in /proc/[0-9]*; do [ "$(readlink "$d/ns/pid" 2>/dev/null)" = "$pidns" ] && echo "${d#/proc/}"; done; true)
 if [ -n "$pidns" ] && [ -z "$left" ] && [ "$FORCED" = 0 ]; then
-	pass "teardown (the container powered off in $(($(now) - t)) s; no process of it is left)"
+	pass "teardown (the container powered off in $OFF_S s; no process of it is left)"
 else
-	fail teardown "killed: $FORCED; processes of the container left: $left"
+	# shellcheck disable=SC2086 # one pid per word
+	fail teardown "killed: $FORCED after $OFF_S s; processes of the container left: $(for p in $left; do
+		printf '%s ' "$p($(cat "/proc/$p/comm" 2>/dev/null),$(awk '/^State:/ { print $2 }' "/proc/$p/status" 2>/dev/null),ppid $(awk '/^PPid:/ { print $2 }' "/proc/$p/status" 2>/dev/null))"; done)"
 fi
 note "times: root $ROOT_BUILD_S, system up in ${BOOT_S} s; cases:$TIMES whole suite $(($(now) - T0)) s"
 
