@@ -321,6 +321,8 @@ t_deb() {
 		fail deb-dsc-rebuild "$(tail -n 3 "$TMP/src.out" "$TMP/rebuild.out" "$TMP/cmp.out" 2>/dev/null | tr '\n' ' ')"
 	fi
 
+	# strongSwan's starter (when installed): the package diverts it.
+	starter_sum=$(sha256sum /usr/lib/ipsec/starter 2>/dev/null | cut -d ' ' -f 1) || starter_sum=''
 	DEB_INSTALLED=1
 	if ! dpkg_wait -i "$deb" >"$TMP/dpkgi.out" 2>&1; then
 		fail deb-install "dpkg -i: $(tail -n 5 "$TMP/dpkgi.out")"
@@ -377,6 +379,31 @@ t_deb() {
 		fi
 	done
 
+	# The starter wrapper: strongSwan's starter diverted, and what the wrapper
+	# runs it with, seen by strace at the real starter's execve.
+	if [ -n "$starter_sum" ]; then
+		starter_env() { # the real starter's LD_PRELOAD, as execve passed it
+			env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin strace -f -v -s 512 -e trace=execve -o "$TMP/st.trace" \
+				/usr/lib/ipsec/starter --version >/dev/null 2>&1 || true
+			grep -F 'execve("/usr/lib/dadshim/starter"' "$TMP/st.trace" | grep -o '"LD_PRELOAD=[^"]*"' | head -n 1
+		}
+		truename=$(dpkg-divert --truename /usr/lib/ipsec/starter)
+		real_sum=$(sha256sum /usr/lib/dadshim/starter 2>/dev/null | cut -d ' ' -f 1) || real_sum=''
+		on=$(starter_env)
+		dadshim-enable --disable --quiet >/dev/null 2>&1 || true
+		off=$(starter_env)
+		dadshim-enable --quiet >/dev/null 2>&1 || true
+		if [ "$truename" = /usr/lib/dadshim/starter ] && [ "$real_sum" = "$starter_sum" ] &&
+			grep -q 'written by dadshim\|dadshim package' /usr/lib/ipsec/starter &&
+			[ "$on" = "\"LD_PRELOAD=$lib\"" ] && [ -z "$off" ]; then
+			pass "deb-starter (strongSwan's starter diverted to $truename, same bytes; the wrapper runs it with $on from env -i, and with no preload after dadshim-enable --disable)"
+		else
+			fail deb-starter "truename '$truename', real starter's sha256 ${real_sum:-none} (was $starter_sum), execve env: enabled '$on', disabled '$off'"
+		fi
+	else
+		note "deb-starter not run: strongSwan's starter is not installed here (the systemd suite runs ipsec restart with it)"
+	fi
+
 	if [ -d /run/systemd/system ]; then
 		note "systemd runs here: the postinst reloaded it instead of editing /etc/default/ipsec"
 	elif [ -f /etc/init.d/ipsec ]; then
@@ -418,9 +445,16 @@ t_deb() {
 	left=''
 	while IFS= read -r f; do
 		[ -d "$f" ] && continue # shared directories (and /lib -> usr/lib) stay
+		[ "$f" != /usr/lib/ipsec/starter ] || continue # strongSwan's own, checked below
 		if [ -e "$f" ] || [ -L "$f" ]; then left="$left $f"; fi
 	done <"$TMP/files"
-	for d in "/usr/lib/$ma/dadshim" /usr/share/doc/dadshim; do [ -e "$d" ] && left="$left $d"; done
+	for d in "/usr/lib/$ma/dadshim" /usr/share/doc/dadshim /usr/lib/dadshim; do [ -e "$d" ] && left="$left $d"; done
+	dpkg-divert --list | grep -q dadshim && left="$left (diversion: $(dpkg-divert --list | grep dadshim))"
+	if [ -n "$starter_sum" ] && [ "$(sha256sum /usr/lib/ipsec/starter 2>/dev/null | cut -d ' ' -f 1)" != "$starter_sum" ]; then
+		left="$left /usr/lib/ipsec/starter(not strongSwan's)"
+	elif [ -z "$starter_sum" ] && [ -e /usr/lib/ipsec/starter ]; then
+		left="$left /usr/lib/ipsec/starter"
+	fi
 	for u in $UNITS; do
 		for d in "/lib/systemd/system/$u.d" "/etc/systemd/system/$u.d/dadshim.conf"; do
 			if [ -e "$d" ] || [ -L "$d" ]; then left="$left $d"; fi
@@ -429,7 +463,7 @@ t_deb() {
 	default_ipsec_restored || left="$left /etc/default/ipsec(changed)"
 	dpkg-query -W -f '${Status}' dadshim 2>/dev/null | grep -q 'installed' && left="$left (package still known)"
 	if [ -z "$left" ]; then
-		pass "deb-purge (nothing left: files, drop-ins, masks, /etc/default/ipsec as before)"
+		pass "deb-purge (nothing left: files, drop-ins, masks, diversion; strongSwan's starter back byte for byte; /etc/default/ipsec as before)"
 	else
 		fail deb-purge "left:$left"
 	fi

@@ -14,9 +14,14 @@
 #   journal    the shim's lines reach the journal under ident dadshim
 #   disable    dadshim-enable --disable (its own daemon-reload), restart
 #   enable     dadshim-enable (its own daemon-reload), restart
-#   session    "ipsec start" typed in a login session: charon maps no shim,
-#              and the doctor says so, how it was started and what to run
-#   purge      dpkg --purge: nothing left, and charon runs without the shim
+#   session    "ipsec start" and "ipsec restart" typed in a login session
+#              with env -i: charon maps the shim (the starter wrapper); a
+#              charon started past the wrapper maps none, and the doctor
+#              says how it was started and what to run
+#   reinstall  strongSwan's packages reinstalled: the diversion holds, and
+#              "ipsec restart" still gives charon the shim
+#   purge      dpkg --purge: nothing left (no diversion, strongSwan's starter
+#              back byte for byte), and charon runs without the shim
 #   repo       make dist's signed repository as the README's quick start uses
 #              it: apt-get install, restart, the shim mapped; apt-get purge,
 #              restart, nothing left
@@ -120,7 +125,7 @@ mirror() {
 	echo "${m:-http://deb.debian.org/debian}"
 }
 MIRROR=$(mirror)
-KEY=$(printf '%s|%s|%s|minbase|v1\n' "$SUITE" "$INCLUDE" "$MIRROR" | sha256sum | cut -c1-12)
+KEY=$(printf '%s|%s|%s|minbase|v2\n' "$SUITE" "$INCLUDE" "$MIRROR" | sha256sum | cut -c1-12)
 ROOT=$CACHE/$SUITE-$KEY
 
 # build_root: debootstrap into a temporary directory, then rename it, so that
@@ -142,6 +147,11 @@ build_root() {
 	fi
 	# Nothing that needs a network or a console at boot.
 	echo dadshim-systemd-test >"$BUILDING/etc/hostname"
+	# strongSwan's own packages stay, for the reinstall case (no network in
+	# the container); the rest of the download goes.
+	mkdir -p "$BUILDING/var/cache/dadshim-test"
+	mv "$BUILDING/var/cache/apt/archives/"strongswan-starter_*.deb \
+		"$BUILDING/var/cache/apt/archives/"strongswan-charon_*.deb "$BUILDING/var/cache/dadshim-test/" || return 1
 	rm -rf "$BUILDING/var/cache/apt/archives/"*.deb
 	date -u '+%Y-%m-%d %H:%M UTC' >"$BUILDING/.dadshim-complete"
 	mv "$BUILDING" "$ROOT"
@@ -192,12 +202,17 @@ build_debs() {
 		cp "$prev/build/dadshim_${PREV_VERSION}_$ARCH.deb" "$SHARE/old.deb"
 		pass "deb-build (dadshim $VERSION from this tree, $PREV_VERSION from $PREV_COMMIT)"
 		# The new package installs the same paths as the previous release,
-		# with the same modes and owners (only contents may differ).
+		# with the same modes and owners (only contents may differ), and
+		# those it adds on purpose: 1.3.0's starter wrapper (see preinst).
+		added='./usr/lib/ipsec/ ./usr/lib/ipsec/starter'
 		for d in old new; do
-			dpkg-deb -c "$SHARE/$d.deb" | awk '{ print $1, $2, $6, $7, $8 }' | sort -k 3 >"$TMP/paths.$d"
+			dpkg-deb -c "$SHARE/$d.deb" | awk -v added=" $added " '{
+				if ("'$d'" == "new" && index(added, " " $6 " ")) next
+				print $1, $2, $6, $7, $8 }' | sort -k 3 >"$TMP/paths.$d"
 		done
-		if cmp -s "$TMP/paths.old" "$TMP/paths.new"; then
-			pass "deb-paths (dpkg -c: $VERSION ships the same $(wc -l <"$TMP/paths.new") paths, modes and owners as $PREV_VERSION)"
+		if cmp -s "$TMP/paths.old" "$TMP/paths.new" &&
+			[ "$(dpkg-deb -c "$SHARE/new.deb" | awk '$6 == "./usr/lib/ipsec/starter" { print $1 }')" = -rwxr-xr-x ]; then
+			pass "deb-paths (dpkg -c: $VERSION ships the same $(wc -l <"$TMP/paths.new") paths, modes and owners as $PREV_VERSION, and adds $added)"
 		else
 			fail deb-paths "$(diff "$TMP/paths.old" "$TMP/paths.new" | grep '^[<>]' | head -n 6 | tr '\n' ';')"
 		fi
@@ -487,36 +502,96 @@ t_enable() {
 # session.  Its charon has the shell's environment, not the unit's, so it
 # maps no shim (README Limits); the doctor must say how it was started and
 # what to run, and that must work.
-t_session() {
-	cx systemctl stop "$UNIT"
-	cx systemd-run --quiet --scope --slice=user.slice --unit=dadshim-test-session -- \
-		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin ipsec start >"$TMP/session.out" 2>&1 &
+# session_charon [OLD_PID]: the charon of a starter typed in a login session
+# (a user.slice scope), once it has written its pid file, other than
+# OLD_PID; prints its pid (container view); waits at most 30 s.
+session_charon() {
 	# shellcheck disable=SC2016 # expanded by the container's shell
-	p=$(cx sh -c 'i=0
+	cx sh -c 'old=$1 i=0
 		while [ $i -lt 300 ]; do
 			p=$(cat /run/charon.pid 2>/dev/null || true)
-			if [ -n "$p" ] && grep -q "/user.slice/" "/proc/$p/cgroup" 2>/dev/null; then echo "$p"; exit 0; fi
+			if [ -n "$p" ] && [ "$p" != "$old" ] && [ "$(cat /proc/$p/comm 2>/dev/null)" = charon ] &&
+				grep -q "/user.slice/" "/proc/$p/cgroup" 2>/dev/null; then
+				echo "$p"; exit 0
+			fi
 			i=$((i + 1)); sleep 0.1
 		done
-		exit 1') || p=''
-	if [ -z "$p" ]; then
-		fail session "no charon of 'ipsec start' in a user.slice scope within 30 s: $(tr '\n' ' ' <"$TMP/session.out")"
-		return 1
-	fi
-	shim=$(shim_of "$p")
-	# As on an affected host (the container has 5.9.8, which needs no shim).
-	msg=$(cx dadshim-doctor --strongswan-version 5.5.1 --json | jq -r --arg id "shim.$p" '.findings[] | select(.id == $id) | .message')
+		exit 1' sh "${1:-}"
+}
+SESSIONS=0
+# typed CMD...: CMD typed in a shell of a login session: a user.slice scope,
+# an empty environment but PATH (as "env -i"); in the background, since the
+# starter stays in the scope.
+typed() {
+	SESSIONS=$((SESSIONS + 1))
+	cx systemd-run --quiet --scope --slice=user.slice --unit="dadshim-test-session-$SESSIONS" -- \
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@" >>"$TMP/session.out" 2>&1 &
+}
+# ipsec_stop: "ipsec stop" typed in a shell; waits until no charon is left.
+ipsec_stop() {
 	cx env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin ipsec stop >>"$TMP/session.out" 2>&1 || true
+	# shellcheck disable=SC2016 # expanded by the container's shell
+	cx sh -c 'i=0; while [ $i -lt 300 ] && [ -n "$(pidof charon)" ]; do i=$((i + 1)); sleep 0.1; done'
+}
+t_session() {
+	: >"$TMP/session.out"
+	cx systemctl stop "$UNIT"
+	# The package's starter wrapper: "ipsec start", then "ipsec restart",
+	# typed in a shell with an empty environment.
+	typed ipsec start
+	p1=$(session_charon) || p1=''
+	typed ipsec restart
+	p2=$(session_charon "$p1") || p2=''
+	s1=$(shim_of "${p1:-0}") s2=$(shim_of "${p2:-0}") e2=$(preload_of "${p2:-0}")
+	ipsec_stop
+	# A charon of a starter run past the wrapper (as one started before the
+	# package was installed): the doctor says what it is and what to do.
+	typed /usr/lib/dadshim/starter --daemon charon
+	p3=$(session_charon "$p2") || p3=''
+	s3=$(shim_of "${p3:-0}")
+	# As on an affected host (the container has 5.9.8, which needs no shim).
+	msg=$(cx dadshim-doctor --strongswan-version 5.5.1 --json | jq -r --arg id "shim.$p3" '.findings[] | select(.id == $id) | .message')
+	ipsec_stop
 	cx systemctl start "$UNIT"
-	CHARON=$(charon_of_unit "$p") || CHARON=''
+	CHARON=$(charon_of_unit "$p3") || CHARON=''
 	case $msg in
 	*"started from a login session"*"ipsec stop, then systemctl restart"*"$UNIT"*) said=1 ;;
 	*) said=0 ;;
 	esac
-	if [ "$shim" = absent ] && [ $said = 1 ] && [ -n "$CHARON" ] && [ "$(shim_of "$CHARON")" = mapped ]; then
-		pass "session (charon $p of 'ipsec start' typed in a login session maps no shim; the doctor says: '$msg'; done so, charon $CHARON maps it)"
+	if [ -n "$p1" ] && [ "$s1" = mapped ] && [ -n "$p2" ] && [ "$s2" = mapped ] && [ "$e2" = "$LIB" ] &&
+		[ "$s3" = absent ] && [ $said = 1 ] && [ -n "$CHARON" ] && [ "$(shim_of "$CHARON")" = mapped ]; then
+		pass "session (in a login session with env -i: charon $p1 of 'ipsec start' and charon $p2 of 'ipsec restart' map the shim, through the package's starter; a charon $p3 started past it maps none, and the doctor says: '$msg'; systemd's charon $CHARON maps it)"
 	else
-		fail session "session charon $p: shim $shim; doctor: '$msg'; after ipsec stop and systemctl start: charon '$CHARON' $(shim_of "${CHARON:-0}")"
+		fail session "ipsec start: charon '$p1' $s1; ipsec restart: charon '$p2' $s2, LD_PRELOAD=$e2; past the wrapper: charon '$p3' $s3, doctor: '$msg'; systemd's charon '$CHARON' $(shim_of "${CHARON:-0}"); output: $(tail -n 3 "$TMP/session.out" | tr '\n' ' ')"
+	fi
+}
+
+# t_reinstall: strongSwan's own packages reinstalled (dpkg -i of the same
+# version, kept from debootstrap): dpkg puts their starter at the diverted
+# name, the package's wrapper stays, and "ipsec restart" still preloads.
+t_reinstall() {
+	if ! cx env DEBIAN_FRONTEND=noninteractive dpkg --force-confold -i \
+		/var/cache/dadshim-test/strongswan-starter_*.deb /var/cache/dadshim-test/strongswan-charon_*.deb \
+		>"$TMP/reinstall.out" 2>&1; then
+		fail reinstall "dpkg -i strongswan-starter strongswan-charon: $(tail -n 3 "$TMP/reinstall.out" | tr '\n' ' ')"
+		return 1
+	fi
+	vers=$(cx dpkg-query -W -f '${Package} ${Version}, ' strongswan-starter strongswan-charon)
+	truename=$(cx dpkg-divert --truename /usr/lib/ipsec/starter)
+	wrapper=$(cx grep -c 'dadshim package' /usr/lib/ipsec/starter || true)
+	verify=$(cx dpkg --verify strongswan-starter strongswan-charon dadshim 2>&1 || true)
+	cx systemctl stop "$UNIT"
+	typed ipsec restart
+	p=$(session_charon "$CHARON") || p=''
+	s=$(shim_of "${p:-0}")
+	ipsec_stop
+	cx systemctl start "$UNIT"
+	CHARON=$(charon_of_unit "$p") || CHARON=''
+	if [ "$truename" = /usr/lib/dadshim/starter ] && [ "$wrapper" -ge 1 ] && [ -z "$verify" ] &&
+		[ -n "$p" ] && [ "$s" = mapped ] && [ "$(shim_of "${CHARON:-0}")" = mapped ]; then
+		pass "reinstall (${vers%, } reinstalled: their starter went to $truename, dpkg --verify clean; charon $p of 'ipsec restart' typed in a shell maps the shim; systemd's charon $CHARON too)"
+	else
+		fail reinstall "truename '$truename', wrapper lines $wrapper, verify: '$verify'; charon '$p' of ipsec restart: $s; systemd's '$CHARON'"
 	fi
 }
 
@@ -529,7 +604,11 @@ leftovers() {
 		done
 		ls -d /usr/lib/*/dadshim /usr/share/doc/dadshim /var/lib/dpkg/info/dadshim.* 2>/dev/null
 		grep -l dadshim /etc/default/ipsec 2>/dev/null
-		true' sh $(cat "$TMP/files") # one path per line, none with spaces
+		ls -d /usr/lib/dadshim 2>/dev/null
+		dpkg-divert --list | grep dadshim
+		# strongSwan'"'"'s starter is back, byte for byte (md5sums of its package).
+		dpkg --verify strongswan-starter | sed "s/^/verify: /"
+		true' sh $(grep -vx /usr/lib/ipsec/starter "$TMP/files") # one path per line, none with spaces
 }
 t_purge() {
 	cx dpkg-query -L dadshim >"$TMP/files"
@@ -794,6 +873,7 @@ if timed t_install; then
 	timed t_disable || true
 	timed t_enable || true
 	timed t_session || true
+	timed t_reinstall || true
 fi
 # dpkg must not be left half-way for the next case.
 if cx dpkg-query -W -f '${Status}' dadshim 2>/dev/null | grep -q installed; then
