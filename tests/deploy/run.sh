@@ -328,7 +328,7 @@ t_deb() {
 		fail deb-install "dpkg -i: $(tail -n 5 "$TMP/dpkgi.out")"
 		return
 	fi
-	dpkg-query -L dadshim >"$TMP/files"
+	dpkg-query -L dadshim | grep "^/" >"$TMP/files" # not "package diverts others to: ..."
 	ok=1
 	for f in "$lib" /usr/sbin/dadshim /usr/sbin/dadshim-enable /usr/sbin/dadshim-doctor /usr/share/man/man8/dadshim.8.gz \
 		/usr/share/doc/dadshim/copyright /usr/share/doc/dadshim/changelog.gz; do

@@ -540,9 +540,10 @@ t_session() {
 	# typed in a shell with an empty environment.
 	typed ipsec start
 	p1=$(session_charon) || p1=''
+	s1=$(shim_of "${p1:-0}")
 	typed ipsec restart
 	p2=$(session_charon "$p1") || p2=''
-	s1=$(shim_of "${p1:-0}") s2=$(shim_of "${p2:-0}") e2=$(preload_of "${p2:-0}")
+	s2=$(shim_of "${p2:-0}") e2=$(preload_of "${p2:-0}")
 	ipsec_stop
 	# A charon of a starter run past the wrapper (as one started before the
 	# package was installed): the doctor says what it is and what to do.
@@ -570,8 +571,9 @@ t_session() {
 # version, kept from debootstrap): dpkg puts their starter at the diverted
 # name, the package's wrapper stays, and "ipsec restart" still preloads.
 t_reinstall() {
-	if ! cx env DEBIAN_FRONTEND=noninteractive dpkg --force-confold -i \
-		/var/cache/dadshim-test/strongswan-starter_*.deb /var/cache/dadshim-test/strongswan-charon_*.deb \
+	# shellcheck disable=SC2016 # the container's shell expands the names
+	if ! cx sh -c 'DEBIAN_FRONTEND=noninteractive dpkg --force-confold -i \
+		/var/cache/dadshim-test/strongswan-starter_*.deb /var/cache/dadshim-test/strongswan-charon_*.deb' \
 		>"$TMP/reinstall.out" 2>&1; then
 		fail reinstall "dpkg -i strongswan-starter strongswan-charon: $(tail -n 3 "$TMP/reinstall.out" | tr '\n' ' ')"
 		return 1
@@ -608,10 +610,10 @@ leftovers() {
 		dpkg-divert --list | grep dadshim
 		# strongSwan'"'"'s starter is back, byte for byte (md5sums of its package).
 		dpkg --verify strongswan-starter | sed "s/^/verify: /"
-		true' sh $(grep -vx /usr/lib/ipsec/starter "$TMP/files") # one path per line, none with spaces
+		true' sh $(grep '^/' "$TMP/files" | grep -vx /usr/lib/ipsec/starter) # one path per line, none with spaces
 }
 t_purge() {
-	cx dpkg-query -L dadshim >"$TMP/files"
+	cx dpkg-query -L dadshim | grep '^/' >"$TMP/files"
 	if ! cx dpkg --purge dadshim >"$TMP/purge.out" 2>&1; then
 		fail purge "dpkg --purge: $(tail -n 3 "$TMP/purge.out" | tr '\n' ' ')"
 		return 1
@@ -624,7 +626,7 @@ t_purge() {
 	preload_err=$(cx journalctl -o cat --no-pager -u "$UNIT" --since '-30s' 2>/dev/null | grep -c 'cannot be preloaded' || true)
 	if [ -z "$left" ] && [ "$st" != 'ii ' ] && [ "$reload" = no ] && ! printf '%s\n' "$envp" | grep -q LD_PRELOAD &&
 		[ "$(shim_of "$CHARON")" = absent ] && [ "$(preload_of "$CHARON")" = none ] && [ "$preload_err" = 0 ]; then
-		pass "purge (none of the package's $(wc -l <"$TMP/files") paths, no drop-in or mask left; systemd reloaded; charon $CHARON runs without the shim, no ld.so complaint)"
+		pass "purge (none of the package's $(wc -l <"$TMP/files") paths, no drop-in, mask or diversion left, strongSwan's starter back (dpkg --verify); systemd reloaded; charon $CHARON runs without the shim, no ld.so complaint)"
 	else
 		fail purge "status='$st' left='$left' NeedDaemonReload=$reload Environment='$envp' maps=$(cx grep -c dadshim "/proc/$CHARON/maps") ld.so errors=$preload_err"
 	fi
@@ -661,7 +663,7 @@ t_repo() {
 		fail repo-install "dpkg: '$st', InRelease: '$signed', charon $CHARON: $(shim_of "$CHARON"), LD_PRELOAD=$(preload_of "$CHARON")"
 	fi
 	# Back out as the README's roll-back says: apt purge, restart.
-	cx dpkg-query -L dadshim >"$TMP/files"
+	cx dpkg-query -L dadshim | grep '^/' >"$TMP/files"
 	if ! capt purge -y dadshim >"$TMP/repo-purge.out" 2>&1; then
 		fail repo-purge "apt-get purge: $(tail -n 3 "$TMP/repo-purge.out" | tr '\n' ' ')"
 		return 1
@@ -709,7 +711,8 @@ t_upgrade() {
 	done
 	# What dpkg owns is exactly what the new package ships; nothing half-done.
 	dpkg-deb -c "$SHARE/new.deb" | awk '$1 !~ /^d/ { p = $6; sub(/^\./, "", p); print p }' | sort >"$TMP/ships"
-	cx dpkg-query -L dadshim | while IFS= read -r f; do
+	# (dpkg-query -L also prints "package diverts others to: PATH".)
+	cx dpkg-query -L dadshim | grep '^/' | while IFS= read -r f; do
 		cx test -d "$f" || echo "$f"
 	done | sort >"$TMP/owns"
 	extra=$(comm -3 "$TMP/ships" "$TMP/owns" | tr -s ' \t\n' ' ')
