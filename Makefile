@@ -38,7 +38,7 @@ SHIM_LIBS := -Wl,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 -Wl,--as-needed
 SHIM_LDFLAGS := -shared -Wl,--version-script=shim/dadshim.map -Wl,-z,defs \
                 -Wl,-z,now -Wl,-z,relro
 
-.PHONY: all check $(SUITES:%=check-%) lint demo dist test-programs \
+.PHONY: all check $(SUITES:%=check-%) check-arch arch-programs lint demo dist test-programs \
         install uninstall deb fuzz bench deps clean
 
 # $(call shim_so,FLAGS): links the shim's sources into the library $@, with
@@ -184,6 +184,14 @@ deps:
 check: deps all $(TEST_BINS)
 	sh tests/run-all.sh $(if $(ONLY),--only '$(ONLY)')
 
+# make check-arch ARCH=armhf (arm64, i386): the library and the programs of
+# the unit and netns suites, cross-built, run on Debian's kernel for ARCH in
+# qemu-system (tests/arch/run.sh); arch-programs is what it builds.
+ARCH_BINS := $(UNIT_BINS) $(CLIENT_BINS)
+arch-programs: all $(ARCH_BINS)
+check-arch: deps
+	sh tests/arch/run.sh $(or $(ARCH),armhf)
+
 check-unit: all $(UNIT_BINS)
 check-lint: deps all
 check-netns: deps all $(CLIENT_BINS)
@@ -237,17 +245,30 @@ uninstall:
 # .buildinfo and .changes.  The source tree is the files git tracks (every
 # file, outside a git checkout) with scripts/deb/ as its debian/; the tree's
 # own build and $(LIB) are left alone.  See scripts/deb/README.source.
+# ARCH=armhf (arm64, i386, ...) cross-builds that architecture's binary
+# packages with Debian's cross toolchain (scripts/deps.sh --arch installs it);
+# the source package comes from the native build.
 DEB_SRC := build/dadshim-$(VERSION)
+BUILD_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+DEB_ARCH := $(or $(ARCH),$(BUILD_ARCH))
+ifeq ($(DEB_ARCH),$(BUILD_ARCH))
+DEB_BUILD := dpkg-buildpackage -us -uc
+DEB_OLD := build/dadshim_$(VERSION).*
+else
+DEB_BUILD := DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b -a$(DEB_ARCH) -Pnocheck
+endif
 deb: deps
-	rm -rf $(DEB_SRC) build/dadshim_$(VERSION)[._]* build/dadshim-dbgsym_$(VERSION)_*
+	$(if $(filter-out $(BUILD_ARCH),$(DEB_ARCH)),sh scripts/deps.sh --arch $(DEB_ARCH))
+	rm -rf $(DEB_SRC) $(DEB_OLD) build/dadshim_$(VERSION)_$(DEB_ARCH).* build/dadshim-dbgsym_$(VERSION)_$(DEB_ARCH).*
 	mkdir -p $(DEB_SRC)
 	if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ]; then git ls-files; \
 	else find . -path ./build -prune -o -path ./.git -prune -o -type f -print; fi | \
 	    sed 's|^\./||' | while IFS= read -r f; do if [ -e "$$f" ]; then echo "$$f"; fi; done | \
 	    tar -c --no-recursion --verbatim-files-from -T - -f - \
 	        --transform 's|^scripts/deb/|debian/|' | tar -x -C $(DEB_SRC)
-	cd $(DEB_SRC) && dpkg-buildpackage -us -uc
+	cd $(DEB_SRC) && $(DEB_BUILD)
 	rm -rf $(DEB_SRC)
+	sh scripts/check-deb.sh build/dadshim_$(VERSION)_$(DEB_ARCH).deb
 
 # make dist: build/dist/ with the packages, the source package, a flat apt
 # repository (signed when DADSHIM_SIGN_KEY names a gpg key) and SHA256SUMS.

@@ -11,24 +11,50 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#if defined(__x86_64__) && defined(__GLIBC__)
-__asm__(".symver dlsym,dlsym@GLIBC_2.2.5");
-__asm__(".symver pthread_once,pthread_once@GLIBC_2.2.5");
-__asm__(".symver __pthread_register_cancel,__pthread_register_cancel@GLIBC_2.3.3");
-__asm__(".symver __pthread_unregister_cancel,__pthread_unregister_cancel@GLIBC_2.3.3");
-__asm__(".symver __pthread_unwind_next,__pthread_unwind_next@GLIBC_2.3.3");
+/* Each architecture's oldest symbol versions, as its stretch glibc has them:
+ * the base version (dlsym, pthread_once, fcntl, __fxstat), the one of the
+ * cancellation helpers, and the struct stat version __fxstat() takes
+ * (_STAT_VER_LINUX; 0 on the generic 64-bit ABI of arm64). */
+#if defined(__GLIBC__) && defined(__x86_64__)
+#define COMPAT_BASE "GLIBC_2.2.5"
+#define COMPAT_CANCEL "GLIBC_2.3.3"
+#define COMPAT_STAT_VER 1
+#elif defined(__GLIBC__) && defined(__i386__)
+#define COMPAT_BASE "GLIBC_2.0"
+#define COMPAT_CANCEL "GLIBC_2.3.3"
+#define COMPAT_STAT_VER 3
+#elif defined(__GLIBC__) && defined(__arm__)
+#define COMPAT_BASE "GLIBC_2.4"
+#define COMPAT_CANCEL "GLIBC_2.4"
+#define COMPAT_STAT_VER 3
+#elif defined(__GLIBC__) && defined(__aarch64__)
+#define COMPAT_BASE "GLIBC_2.17"
+#define COMPAT_CANCEL "GLIBC_2.17"
+#define COMPAT_STAT_VER 0
+#endif
+
+#ifdef COMPAT_BASE
+__asm__(".symver dlsym,dlsym@" COMPAT_BASE);
+__asm__(".symver pthread_once,pthread_once@" COMPAT_BASE);
+__asm__(".symver __pthread_register_cancel,__pthread_register_cancel@" COMPAT_CANCEL);
+__asm__(".symver __pthread_unregister_cancel,__pthread_unregister_cancel@" COMPAT_CANCEL);
+__asm__(".symver __pthread_unwind_next,__pthread_unwind_next@" COMPAT_CANCEL);
+#if defined(__i386__) || defined(__arm__)
+/* On 32-bit ABIs glibc 2.28 gave fcntl() a new version (fcntl64's
+ * semantics); F_GETFL and F_DUPFD_CLOEXEC are the same in the old one. */
+__asm__(".symver fcntl,fcntl@" COMPAT_BASE);
+#endif
 #endif
 
 /* fstat() is a function of its own only since glibc 2.33; before, the
  * header made it a call of __fxstat(), which later glibc still has.
  * Sanitizer builds (tests only) must reach the sanitizer's fstat(). */
-#if defined(__x86_64__) && defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && \
-	!defined(__SANITIZE_THREAD__)
+#if defined(COMPAT_BASE) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 extern int __fxstat(int ver, int fd, struct stat *st);
-__asm__(".symver __fxstat,__fxstat@GLIBC_2.2.5");
+__asm__(".symver __fxstat,__fxstat@" COMPAT_BASE);
 static inline int compat_fstat(int fd, struct stat *st)
 {
-	return __fxstat(1, fd, st);	/* _STAT_VER_LINUX */
+	return __fxstat(COMPAT_STAT_VER, fd, st);
 }
 #else
 #define compat_fstat fstat

@@ -47,7 +47,7 @@ sub calls {
 			# the new number is what the old one is
 			$finish->();
 			if ($route{$1}) { $route{$3} = 1 } else { delete $route{$3} }
-		} elsif ($l =~ /^(sendto|sendmsg|sendmmsg|write)\((-?\d+),.*\)\s+=\s+(-?\d+)( [A-Z]+)?/) {
+		} elsif ($l =~ /^(send|sendto|sendmsg|sendmmsg|write)\((-?\d+),.*\)\s+=\s+(-?\d+)( [A-Z]+)?/) {
 			$finish->();
 			$cur = { name => $1, fd => $2, ret => $3 . ($4 // ''), retn => $3, bytes => '',
 				 route => $route{$2} ? 1 : 0 };

@@ -405,8 +405,8 @@ check_loaded() {
 # compare_xfrm SCEN SIDE: NETLINK_XFRM traffic of SIDE identical to base.
 compare_xfrm() {
 	if [ "$backend" = libipsec ]; then
-		nb=$(grep -c -E '^[0-9]+ +(sendto|sendmsg)\([0-9]+<NETLINK:\[XFRM' "$tmp/base/$2/strace.joined" || true)
-		ns=$(grep -c -E '^[0-9]+ +(sendto|sendmsg)\([0-9]+<NETLINK:\[XFRM' "$tmp/$1/$2/strace.joined" || true)
+		nb=$(grep -c -E '^[0-9]+ +(send|sendto|sendmsg)\([0-9]+<NETLINK:\[XFRM' "$tmp/base/$2/strace.joined" || true)
+		ns=$(grep -c -E '^[0-9]+ +(send|sendto|sendmsg)\([0-9]+<NETLINK:\[XFRM' "$tmp/$1/$2/strace.joined" || true)
 		note "$B$1: $2's NETLINK_XFRM byte identity not checked here: it needs kernel ESP (backend uml); with kernel-libipsec charon sent $nb (no shim) and $ns (shim) NETLINK_XFRM requests, its ESP runs in user space; the route requests above are what applies"
 		return 0
 	fi
@@ -619,7 +619,7 @@ vip_hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n' | sed 's/../\\x&/g'; }
 # (RTM_NEWROUTE: only table 220's, where VIP is the source)
 vip_sends() {
 	h=$(vip_hex "$3")
-	grep -E "^[0-9]+ +(sendto|sendmsg)\([0-9]+<NETLINK:\[ROUTE:[0-9]+\]>, \[\{nlmsg_len=[0-9]+, nlmsg_type=$2," "$1" |
+	grep -E "^[0-9]+ +(send|sendto|sendmsg)\([0-9]+<NETLINK:\[ROUTE:[0-9]+\]>, \[\{nlmsg_len=[0-9]+, nlmsg_type=$2," "$1" |
 		grep -F "inet_pton(AF_INET6, \"$h\")" | grep -v -E '= -1 [A-Z]' |
 		{ if [ "$2" = RTM_NEWROUTE ]; then grep -F 'rtm_table=0xdc'; else cat; fi; }
 }
@@ -632,7 +632,7 @@ route_after_dad() {
 	A="inet_pton(AF_INET6, \"$(vip_hex "$2")\")" awk 'BEGIN { a = ENVIRON["A"] }
 		$2 ~ /^(recvfrom|recvmsg|recv)\(/ && index($0, "nlmsg_type=RTM_NEWADDR,") &&
 			index($0, a) && !index($0, "TENTATIVE") { ended[$1] = 1 }
-		$2 ~ /^(sendto|sendmsg)\(/ && index($0, "nlmsg_type=RTM_NEWROUTE,") &&
+		$2 ~ /^(send|sendto|sendmsg)\(/ && index($0, "nlmsg_type=RTM_NEWROUTE,") &&
 			index($0, a) && index($0, "rtm_table=0xdc") {
 			print(ended[$1] ? "yes" : "no"); exit
 		}' "$1"

@@ -183,7 +183,7 @@ trace_all() {
 # sends_of OUT TYPE: the send calls (sendto/sendmsg) that carried TYPE and
 # were accepted by the kernel (the call returned a length, not -1)
 sends_of() {
-	trace_all "$1" | grep -E '^(sendto|sendmsg)\(' |
+	trace_all "$1" | grep -E '^(send|sendto|sendmsg)\(' |
 		grep "nlmsg_type=$2," | grep -Ev '= -1 [A-Z]'
 }
 
@@ -197,7 +197,7 @@ seqs_of() {
 # (mawk: no regex intervals)
 send_bytes() {
 	awk -v type="nlmsg_type=$2," '
-		/^(sendto|sendmsg)\(/ { if (found) exit; if (index($0, type)) found = 1; next }
+		/^(send|sendto|sendmsg)\(/ { if (found) exit; if (index($0, type)) found = 1; next }
 		found && /^ \| [0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]  / {
 			n = split(substr($0, 11, 49), b, " ")
 			for (i = 1; i <= n; i++) print b[i]
@@ -220,8 +220,8 @@ routes_after_dad() {
 	awk -v a="\"$2\"" '
 		/^(recvfrom|recvmsg|recv)\(/ && index($0, "nlmsg_type=RTM_NEWADDR,") &&
 			index($0, a) && !index($0, "TENTATIVE") { ended = 1 }
-		/^(sendto|sendmsg)\(/ && index($0, "nlmsg_type=RTM_NEWADDR,") { ended = 0 }
-		/^(sendto|sendmsg)\(/ && index($0, "nlmsg_type=RTM_NEWROUTE,") {
+		/^(send|sendto|sendmsg)\(/ && index($0, "nlmsg_type=RTM_NEWADDR,") { ended = 0 }
+		/^(send|sendto|sendmsg)\(/ && index($0, "nlmsg_type=RTM_NEWROUTE,") {
 			print(ended ? "yes" : "no"); ended = 0
 		}' "$1"
 }

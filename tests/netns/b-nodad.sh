@@ -148,7 +148,7 @@ vec_run() {
 		>"$out" 2>&1 || :
 	f=$(grep -l 'nlmsg_type=RTM_NEWADDR,' "$tr".* | head -n 1)
 	[ -n "$f" ] || return 1
-	line=$(grep -E '^sendto\(.*nlmsg_type=RTM_NEWADDR,' "$f" | head -n 1)
+	line=$(grep -E '^(send|sendto)\(.*nlmsg_type=RTM_NEWADDR,' "$f" | head -n 1)
 	seq=$(printf '%s\n' "$line" | seqs_of)
 	pid=$(printf '%s\n' "$line" | sed -n 's/.*nlmsg_pid=\([0-9]*\)}.*/\1/p')
 	ifx=$(ip -n "$NS1" -o link show dev "$IF1" | cut -d: -f1)

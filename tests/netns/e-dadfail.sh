@@ -53,8 +53,14 @@ case_end "$out" || :
 setup_pair_nocarrier || { fail e-dadfail "namespace setup failed"; exit 1; }
 E2=2001:db8:e::2
 case_begin "e2: no carrier (DAD never ends), DADSHIM_WAIT_MS=1500: the original EINVAL comes back"
+# The flags follow the operstate, which the kernel's linkwatch sets a moment
+# after "up" (longer on a slow guest): wait for it, bounded.
+i=0
+while ! ip -n "$NS1" link show dev "$IF1" | grep -q 'NO-CARRIER.*,UP' && [ $i -lt 50 ]; do
+	sleep 0.1; i=$((i + 1))
+done
 ip -n "$NS1" link show dev "$IF1" | grep -q 'NO-CARRIER.*,UP' ||
-	err "$IF1 is not up without carrier"
+	err "$IF1 is not up without carrier: $(ip -n "$NS1" link show dev "$IF1" | head -n 1)"
 ip -n "$NS1" -6 addr add "$E2/128" dev "$IF1" || err "ip addr add failed"
 is_tentative "$NS1" "$IF1" "$E2" || err "$E2 not tentative before the route"
 GUARD=30 e_route e2 "$E2" DADSHIM_WAIT_MS=1500

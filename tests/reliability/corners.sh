@@ -184,7 +184,7 @@ if c_begin "defect 5: the socket closed during the wait and its number reused by
 	c_shim d5 'in_wait=1 udp_number=same send=send:EBADF udp_got=send:EAGAIN route=0' \
 		DADSHIM_NODAD=0 -- reuse fd00:c5::2
 	[ "$(c_crossed "$c_tr" RTM_NEWROUTE)" -eq 0 ] || err "the route was sent after its socket was closed"
-	! trace_all "$c_tr" | grep -E '^(sendto|sendmsg)\(' | grep -q 'sin_family=AF_INET' ||
+	! trace_all "$c_tr" | grep -E '^(send|sendto|sendmsg)\(' | grep -q 'sin_family=AF_INET' ||
 		err "something was sent on the UDP socket"
 	c_end
 fi
