@@ -18,8 +18,15 @@
 # failed".  Needs root (debootstrap) and Debian's packages (scripts/deps.sh).
 set -eu
 cd "$(dirname "$0")/../.."
-# shellcheck source=tests/lib/tap.sh
-. tests/lib/tap.sh
+# Output as tests/run-all.sh's: the guest's suites in TAP, "# " notes, and
+# the closing "N passed, N failed"; a step on the host that fails is one
+# "not ok - STEP: why" and ends the run.
+note() { echo "# $*"; }
+refuse() { # STEP WHY
+	echo "not ok - $1: $2"
+	echo "0 passed, 1 failed"
+	exit 1
+}
 
 ARCH=${1:-armhf}
 SUITES=${SUITES:-unit netns}
@@ -30,9 +37,9 @@ case $ARCH in
 armhf) QEMU=qemu-system-arm MACHINE='-M virt -cpu cortex-a15' FLAVOUR=armmp CONSOLE=ttyAMA0 ;;
 arm64) QEMU=qemu-system-aarch64 MACHINE='-M virt -cpu cortex-a57' FLAVOUR=arm64 CONSOLE=ttyAMA0 ;;
 i386) QEMU=qemu-system-i386 MACHINE='-M pc -cpu pentium3' FLAVOUR=686 CONSOLE=ttyS0 ;;
-*) tap_not_ok check-arch "architecture '$ARCH' is not one of armhf, arm64, i386"; exit 1 ;;
+*) refuse check-arch "architecture '$ARCH' is not one of armhf, arm64, i386" ;;
 esac
-[ "$(id -u)" = 0 ] || { tap_not_ok check-arch "needs root: debootstrap of the guest's root"; exit 1; }
+[ "$(id -u)" = 0 ] || { refuse check-arch "needs root: debootstrap of the guest's root"; }
 sh scripts/deps.sh --arch "$ARCH" --vm
 TRIPLET=$(dpkg-architecture -a "$ARCH" -qDEB_HOST_GNU_TYPE 2>/dev/null)
 W=$PWD/build/arch/$ARCH
@@ -45,11 +52,10 @@ mkdir -p "$W/tree"
 git ls-files | tar -c --no-recursion --verbatim-files-from -T - -f - | tar -x -C "$W/tree"
 if ! make -s -C "$W/tree" CC="$TRIPLET-gcc" PKGCONFIG="$TRIPLET-pkg-config" arch-programs \
 	>"$W/build.log" 2>&1; then
-	tap_not_ok "arch-build" "make arch-programs with $TRIPLET-gcc: $(tail -n 3 "$W/build.log" | tr '\n' ' ')"
-	exit 1
+	refuse "arch-build" "make arch-programs with $TRIPLET-gcc: $(tail -n 3 "$W/build.log" | tr '\n' ' ')"
 fi
 machine=$(readelf -h "$W/tree/shim/libdadshim.so" | sed -n 's/^ *Machine: *//p')
-tap_ok "arch-build ($TRIPLET-gcc: shim/libdadshim.so for $machine, and the programs of: $SUITES)"
+note "arch-build ($TRIPLET-gcc: shim/libdadshim.so for $machine, and the programs of: $SUITES)"
 
 # ---- the root: bookworm for ARCH, unpacked (cached)
 INCLUDE=iproute2,strace,iputils-ping,procps,kmod,psmisc,libmnl0,mawk,python3-minimal
@@ -60,8 +66,7 @@ if [ "$(cat "$W/root/.dadshim-key" 2>/dev/null)" != "$ROOT_KEY" ]; then
 	if ! debootstrap --foreign --arch="$ARCH" --variant=minbase \
 		--include="$INCLUDE" \
 		"$SUITE" "$W/root.tmp" "${mirror:-http://deb.debian.org/debian}" >"$W/debootstrap.log" 2>&1; then
-		tap_not_ok "arch-root" "debootstrap --foreign --arch=$ARCH: $(tail -n 3 "$W/debootstrap.log" | tr '\n' ' ')"
-		exit 1
+		refuse "arch-root" "debootstrap --foreign --arch=$ARCH: $(tail -n 3 "$W/debootstrap.log" | tr '\n' ' ')"
 	fi
 	# The second stage would need the guest's CPU: unpacking every package
 	# is all these tests need (no service runs in the guest).
@@ -83,8 +88,7 @@ if [ ! -f "$W/kernel/.dadshim-complete" ]; then
 	mkdir -p "$W/kernel/deb"
 	pkg=$(apt-cache depends "linux-image-$FLAVOUR:$ARCH" 2>/dev/null | sed -n 's/^ *Depends: *\(linux-image-[^:]*\).*/\1/p' | head -n 1)
 	if [ -z "$pkg" ] || ! (cd "$W/kernel/deb" && apt-get download "$pkg:$ARCH" >/dev/null 2>&1); then
-		tap_not_ok "arch-kernel" "cannot download Debian's linux-image-$FLAVOUR for $ARCH ('$pkg')"
-		exit 1
+		refuse "arch-kernel" "cannot download Debian's linux-image-$FLAVOUR for $ARCH ('$pkg')"
 	fi
 	dpkg-deb -x "$W"/kernel/deb/*.deb "$W/kernel/x"
 	cp "$W"/kernel/x/boot/vmlinuz-* "$W/kernel/vmlinuz"
@@ -126,7 +130,7 @@ EOF
 chmod 0755 "$W/initrd.d/dadshim-init"
 (cd "$W/initrd.d" && find . | cpio -o -H newc --quiet | gzip -1) >"$W/initrd"
 rm -rf "$W/initrd.d"
-tap_note "arch: $(cat "$W/kernel/package"), initramfs $(($(stat -c %s "$W/initrd") / 1048576)) MB; prepared in $(($(date +%s) - T0)) s"
+note "arch: $(cat "$W/kernel/package"), initramfs $(($(stat -c %s "$W/initrd") / 1048576)) MB; prepared in $(($(date +%s) - T0)) s"
 
 # ---- boot
 t=$(date +%s)
@@ -140,11 +144,9 @@ guest=$(grep -m 1 '^# guest: ' "$W/console.txt" || true)
 sed -n '/^# guest: /,/^dadshim-arch: exit/p' "$W/console.txt" | grep -v '^dadshim-arch: exit' |
 	grep -v '^[0-9]* passed, [0-9]* failed$' || true
 result=$(grep -m 1 '^[0-9]* passed, [0-9]* failed$' "$W/console.txt" || true)
-tap_note "arch: guest ran $(($(date +%s) - t)) s; console in $W/console.txt"
+note "arch: guest ran $(($(date +%s) - t)) s; console in $W/console.txt"
 if [ -z "$guest" ] || [ -z "$result" ]; then
-	tap_not_ok "arch-guest" "the guest printed no result: $(tail -n 5 "$W/console.txt" | tr '\n' ' ')"
-	echo "0 passed, 1 failed"
-	exit 1
+	refuse "arch-guest" "the guest printed no result: $(tail -n 5 "$W/console.txt" | tr '\n' ' ')"
 fi
 echo "$guest (ARCH=$ARCH)"
 echo "$result"
