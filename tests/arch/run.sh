@@ -138,7 +138,8 @@ t=$(date +%s)
 timeout -k 10 "$LIFE" "$QEMU" $MACHINE -smp 2 -m 2048 -nographic -no-reboot -nic none \
 	-kernel "$W/kernel/vmlinuz" -initrd "$W/initrd" \
 	-append "console=$CONSOLE rdinit=/dadshim-init panic=-1 quiet" >"$W/console.log" 2>&1 || true
-tr -d '\r' <"$W/console.log" >"$W/console.txt"
+# Without carriage returns and the firmware's terminal escapes (SeaBIOS).
+perl -pe 's/\r//g; s/\e\[[0-9;?]*[A-Za-z]//g; s/\ec//g' "$W/console.log" >"$W/console.txt"
 # The guest's TAP, as tests/run-all.sh printed it.
 guest=$(grep -m 1 '^# guest: ' "$W/console.txt" || true)
 sed -n '/^# guest: /,/^dadshim-arch: exit/p' "$W/console.txt" | grep -v '^dadshim-arch: exit' |
