@@ -185,9 +185,9 @@ check: deps all $(TEST_BINS)
 	sh tests/run-all.sh $(if $(ONLY),--only '$(ONLY)')
 
 # make check-arch ARCH=armhf (arm64, i386): the library and the programs of
-# the unit and netns suites, cross-built, run on Debian's kernel for ARCH in
+# the unit, netns and badinput suites, cross-built, run on Debian's kernel for ARCH in
 # qemu-system (tests/arch/run.sh); arch-programs is what it builds.
-ARCH_BINS := $(UNIT_BINS) $(CLIENT_BINS)
+ARCH_BINS := $(UNIT_BINS) $(CLIENT_BINS) $(BADINPUT_BINS)
 arch-programs: all $(ARCH_BINS)
 check-arch: deps
 	sh tests/arch/run.sh $(or $(ARCH),armhf)

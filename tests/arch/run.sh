@@ -12,7 +12,7 @@
 #   build/arch/ARCH/initrd    root + tree + /dadshim-init, as the guest's
 #                             initramfs: the guest needs no disk and no network
 #
-# The guest runs the suites named in SUITES (default: unit netns) with
+# The guest runs the suites named in SUITES (default: unit netns badinput) with
 # tests/run-all.sh, as on the host, prints its uname -m first, and powers
 # off; this script passes its TAP through and closes with "N passed, N
 # failed".  Needs root (debootstrap) and Debian's packages (scripts/deps.sh).
@@ -29,7 +29,7 @@ refuse() { # STEP WHY
 }
 
 ARCH=${1:-armhf}
-SUITES=${SUITES:-unit netns}
+SUITES=${SUITES:-unit netns badinput}
 SUITE=bookworm
 # Seconds the guest may take, whatever happens (a bound, never asserted).
 LIFE=${DADSHIM_ARCH_LIFE:-1800}

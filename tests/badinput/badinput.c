@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,8 +231,11 @@ static void bp_call(int k, int fd, long v[2])
 		r = sendmsg(fd, &m, 0);
 		break;
 	case 8:
-		/* The msghdr itself runs into the PROT_NONE page. */
-		mp = (struct msghdr *)(bp_page + bp_pagesz - 16);
+		/* The msghdr itself runs into the PROT_NONE page from msg_iov on,
+		 * the first field the shim reads after msg_name: offset 16 on
+		 * 64-bit ABIs, 8 on 32-bit ones (a fixed 16 left the whole iovec
+		 * pointer readable there, and the case tested nothing). */
+		mp = (struct msghdr *)(bp_page + bp_pagesz - offsetof(struct msghdr, msg_iov));
 		r = sendmsg(fd, mp, 0);
 		break;
 	case 9:
