@@ -283,23 +283,26 @@ unit_charons() {
 			grep -q "/$1\$" $d/cgroup 2>/dev/null && echo "${d#/proc/}"
 		done; true' sh "$UNIT"
 }
-# charon_of_unit [OLD_PID]: the charon of the unit, once it has written its
-# pid file (so it is up), other than OLD_PID (the one before a restart).
-# Prints its pid (container view); waits at most 30 s.
-charon_of_unit() {
+# charon_in CGROUP [OLD_PID]: the charon whose control group path matches
+# the grep pattern CGROUP, once it has written its pid file (so it is up),
+# other than OLD_PID (the one before a restart).  Prints its pid (container
+# view); waits at most 30 s.
+charon_in() {
 	# shellcheck disable=SC2016 # expanded by the container's shell
 	cx sh -c '
-		old=$1 i=0
+		cg=$1 old=$2 i=0
 		while [ $i -lt 300 ]; do
 			p=$(cat /run/charon.pid 2>/dev/null || true)
 			if [ -n "$p" ] && [ "$p" != "$old" ] && [ "$(cat /proc/$p/comm 2>/dev/null)" = charon ] &&
-				grep -q "/$2\$" /proc/$p/cgroup 2>/dev/null; then
+				grep -q "$cg" /proc/$p/cgroup 2>/dev/null; then
 				echo "$p"; exit 0
 			fi
 			i=$((i + 1)); sleep 0.1
 		done
-		exit 1' sh "${1:-}" "$UNIT"
+		exit 1' sh "$1" "${2:-}"
 }
+# charon_of_unit [OLD_PID]: the unit's charon (charon_in its cgroup).
+charon_of_unit() { charon_in "/$UNIT\$" "${1:-}"; }
 restart() { # restart the unit; CHARON := the new charon's pid
 	old=${CHARON:-}
 	if ! cx systemctl restart "$UNIT" >"$TMP/restart.out" 2>&1; then
@@ -503,21 +506,8 @@ t_enable() {
 # maps no shim (README Limits); the doctor must say how it was started and
 # what to run, and that must work.
 # session_charon [OLD_PID]: the charon of a starter typed in a login session
-# (a user.slice scope), once it has written its pid file, other than
-# OLD_PID; prints its pid (container view); waits at most 30 s.
-session_charon() {
-	# shellcheck disable=SC2016 # expanded by the container's shell
-	cx sh -c 'old=$1 i=0
-		while [ $i -lt 300 ]; do
-			p=$(cat /run/charon.pid 2>/dev/null || true)
-			if [ -n "$p" ] && [ "$p" != "$old" ] && [ "$(cat /proc/$p/comm 2>/dev/null)" = charon ] &&
-				grep -q "/user.slice/" "/proc/$p/cgroup" 2>/dev/null; then
-				echo "$p"; exit 0
-			fi
-			i=$((i + 1)); sleep 0.1
-		done
-		exit 1' sh "${1:-}"
-}
+# (a user.slice scope).
+session_charon() { charon_in /user.slice/ "${1:-}"; }
 SESSIONS=0
 # typed CMD...: CMD typed in a shell of a login session: a user.slice scope,
 # an empty environment but PATH (as "env -i"); in the background, since the
