@@ -5,48 +5,43 @@
  * close_range()/closefrom() of another thread could close it and an open()
  * reuse it, and the shim would then close the program's file.  So the two
  * exclude each other with two counters (Dekker's pattern, sequentially
- * consistent atomics): a sweep waits out a creation (five short system
+ * consistent atomics): a sweep waits out a creation (three short system
  * calls), a creation gives up while a sweep runs, and a close waits out a
  * sweep.  No mutex, and no wait without end: a count another process holds
  * (a _Fork() child, no fork handlers, inherits its parent's) is not waited
  * for, and a live one is waited for at most GIVE_UP_NS. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <linux/netlink.h>
 
 #include "compat.h"
-#include "fds.h"
-#include "real.h"
+#include "shim.h"
 
 uint8_t *fd_kinds;
 unsigned fd_kinds_len;
 
 #define OWN_MAX 64	/* the shim's sockets open at once: one per waiting thread */
+/* A creation or sweep is a few system calls: microseconds, or a preemption.
+ * A count held 2 s is a thread that left the shim by longjmp(), or a signal
+ * handler sweeping in the thread it interrupted: waiting on would hang. */
+#define GIVE_UP_NS 2000000000LL
 
 static unsigned table_size, kinds_high;	/* no number above kinds_high has a kind */
 static int high_min = 3;		/* the shim's sockets take numbers from here */
 static int creating, sweeping;		/* threads in either, this process */
 static pid_t counts_pid;		/* the process the counts are of */
 
-/* A creation or sweep is a few system calls: microseconds, or a preemption.
- * A count held 2 s is a thread that left the shim by longjmp(), or a signal
- * handler sweeping in the thread it interrupted: waiting on would hang. */
-#define GIVE_UP_NS 2000000000LL
-
-/* The shim's sockets by number (0: a free slot) and inode. */
+/* The shim's sockets by number (0: a free slot), and once pinned, inode. */
 static struct own {
 	int fd;
 	dev_t dev;
-	ino_t ino;
+	ino_t ino;	/* 0: not pinned */
 } own[OWN_MAX];
 
 /* A fork() child has none of the other threads: their sockets are nobody's
@@ -135,57 +130,31 @@ static long long now_ns(void)
 	return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-/* Whether to stop waiting for the other side's count, after *@tries waits
- * that began at *@t0 (0: not yet).  A count this process did not make
- * (_Fork(), vfork(): the fd table is a copy, so its creations and sweeps
- * cannot meet ours) is not waited for; a live one up to GIVE_UP_NS. */
-static int give_up(int *tries, long long *t0)
-{
-	if ((*tries)++ % 64)
-		return 0;
-	if (!*t0) {
-		*t0 = now_ns();
-		return getpid() != __atomic_load_n(&counts_pid, __ATOMIC_RELAXED);
-	}
-	return now_ns() - *t0 > GIVE_UP_NS;
-}
-
 /* Dekker's entry: counts this thread in @mine once @other is 0; 0, or
- * -EBUSY when @other is not (if @wait: one that give_up() stopped waiting
- * for), uncounted. */
+ * -EBUSY when @other is not, uncounted.  If @wait, it waits, but not for a
+ * count this process did not make (_Fork(), vfork(): the fd table is a
+ * copy, so its creations and sweeps cannot meet ours), and for a live one
+ * at most GIVE_UP_NS. */
 static int enter(int *mine, int *other, int wait)
 {
 	long long t0 = 0;
-	int tries = 0;
 
-	for (;;) {
+	for (int tries = 0;; tries++) {
 		__atomic_add_fetch(mine, 1, __ATOMIC_SEQ_CST);
 		if (!__atomic_load_n(other, __ATOMIC_SEQ_CST))
 			return 0;
 		__atomic_sub_fetch(mine, 1, __ATOMIC_SEQ_CST);
-		if (!wait || give_up(&tries, &t0))
+		if (!wait)
 			return -EBUSY;
+		if (tries % 64 == 0 && !t0) {
+			t0 = now_ns();
+			if (getpid() != __atomic_load_n(&counts_pid, __ATOMIC_RELAXED))
+				return -EBUSY;
+		} else if (tries % 64 == 0 && now_ns() - t0 > GIVE_UP_NS) {
+			return -EBUSY;
+		}
 		sched_yield();
 	}
-}
-
-/* The program's sweep goes ahead, waited for or not. */
-static void sweep_begin(void)
-{
-	if (enter(&sweeping, &creating, 1) < 0)
-		__atomic_add_fetch(&sweeping, 1, __ATOMIC_SEQ_CST);
-}
-
-/* 0, or -EBUSY while a sweep of the program runs (if @wait: one that
- * give_up() stopped waiting for). */
-static int guard_enter(int wait)
-{
-	return enter(&creating, &sweeping, wait);
-}
-
-static void guard_leave(void)
-{
-	__atomic_sub_fetch(&creating, 1, __ATOMIC_SEQ_CST);
 }
 
 /* The shim's lowest number in [@lo, @hi], or -1. */
@@ -207,7 +176,9 @@ int fd_sweep(unsigned lo, unsigned hi, int (*sweep)(unsigned, unsigned, int), in
 	int ret = 0, rest = 1;
 	long fd;
 
-	sweep_begin();
+	/* The program's sweep goes ahead, waited for or not. */
+	if (enter(&sweeping, &creating, 1) < 0)
+		__atomic_add_fetch(&sweeping, 1, __ATOMIC_SEQ_CST);
 	/* One call per stretch between the shim's numbers; with none in the
 	 * range, the caller's call as made. */
 	while (rest && (fd = own_in(lo, hi)) >= 0) {
@@ -230,49 +201,53 @@ static struct own *own_find(int fd)
 	return NULL;
 }
 
-static int own_add(int fd)
-{
-	struct stat st;
-
-	if (compat_fstat(fd, &st) < 0)
-		return -errno;
-	for (int i = 0; i < OWN_MAX; i++) {
-		int zero = 0;
-
-		/* -1 reserves the slot until its inode is there. */
-		if (__atomic_compare_exchange_n(&own[i].fd, &zero, -1, 0, __ATOMIC_SEQ_CST,
-						__ATOMIC_SEQ_CST)) {
-			own[i].dev = st.st_dev;
-			own[i].ino = st.st_ino;
-			__atomic_store_n(&own[i].fd, fd, __ATOMIC_SEQ_CST);
-			return 0;
-		}
-	}
-	return -EMFILE;
-}
-
 int shim_fd_open(int domain, int type, int protocol)
 {
-	struct pollfd std[3] = { { 0, 0, 0 }, { 1, 0, 0 }, { 2, 0, 0 } };
 	int cs, fd = -1, err;
 
-	/* One look at 0, 1 and 2: a closed one says POLLNVAL. */
-	if (poll(std, 3, 0) < 0 || ((std[0].revents | std[1].revents | std[2].revents) & POLLNVAL))
-		return -EBADF;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
-	err = guard_enter(0);
+	err = enter(&creating, &sweeping, 0);
 	if (!err) {
+		/* A number below 3 says 0, 1 or 2 is closed: it goes back at once,
+		 * as any low number does, and nothing is opened (a daemon may be
+		 * about to open /dev/null there). */
 		int low = real.socket(domain, type | SOCK_CLOEXEC, protocol);
-		fd = low < 0 ? -1 : fcntl(low, F_DUPFD_CLOEXEC, high_min);
-		err = low < 0 || fd < 0 ? -errno : own_add(fd);
+
+		if (low >= 0 && low < 3)
+			err = -EBADF;
+		else if (low < 0 || (fd = fcntl(low, F_DUPFD_CLOEXEC, high_min)) < 0)
+			err = -errno;
+		else
+			err = -EMFILE;	/* until a slot takes it */
 		if (low >= 0)
 			(void)real.close(low);
-		if (fd >= 0 && err < 0)
+		for (int i = 0; fd >= 0 && i < OWN_MAX && err; i++) {
+			int zero = 0;
+
+			if (__atomic_compare_exchange_n(&own[i].fd, &zero, fd, 0, __ATOMIC_SEQ_CST,
+							__ATOMIC_SEQ_CST)) {
+				own[i].ino = 0;
+				err = 0;
+			}
+		}
+		if (fd >= 0 && err)
 			(void)real.close(fd);
-		guard_leave();
+		__atomic_sub_fetch(&creating, 1, __ATOMIC_SEQ_CST);
 	}
 	pthread_setcancelstate(cs, NULL);
-	return err < 0 ? err : fd;
+	return err ? err : fd;
+}
+
+int shim_fd_pin(int fd)
+{
+	struct own *o = own_find(fd);
+	struct stat st;
+
+	if (!o || compat_fstat(fd, &st) < 0)
+		return -EBADF;
+	o->dev = st.st_dev;
+	o->ino = st.st_ino;
+	return 0;
 }
 
 int shim_fd_check(int fd)
@@ -300,12 +275,12 @@ void shim_fd_close(int fd)
 	 * for: the socket is forgotten unclosed (the program's next sweep or
 	 * its exit closes it), rather than a number closed that may be the
 	 * program's by then. */
-	in = guard_enter(1);
-	ours = in == 0 && shim_fd_check(fd) == 0;
+	in = enter(&creating, &sweeping, 1);
+	ours = in == 0 && (!o->ino || shim_fd_check(fd) == 0);
 	__atomic_store_n(&o->fd, 0, __ATOMIC_SEQ_CST);
 	if (ours)
 		(void)real.close(fd);
 	if (in == 0)
-		guard_leave();
+		__atomic_sub_fetch(&creating, 1, __ATOMIC_SEQ_CST);
 	pthread_setcancelstate(cs, NULL);
 }

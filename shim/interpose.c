@@ -1,25 +1,24 @@
-/* interpose.c - the libc entry points dadshim replaces, and its start-up.
+/* interpose.c - the libc entry points dadshim replaces, the real ones
+ * behind them, and start-up.
  *
  * A send wrapper asks the descriptor table first; for anything but a
- * NETLINK_ROUTE socket it calls libc at once: no lock, no system call.
- * Nothing on the receive side is wrapped.  The descriptor wrappers keep the
- * table true.  Every exported function's contract is libc's (result, errno,
+ * NETLINK_ROUTE socket it calls libc at once: no system call.  Nothing on
+ * the receive side is wrapped.  The descriptor wrappers keep the table
+ * true.  Every exported function's contract is libc's (result, errno,
  * blocking, cancellation); errno is saved and restored here only, the
- * functions behind return -errno.  No function takes a lock. */
+ * functions behind return -errno. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <linux/netlink.h>
 
 #include "compat.h"
-#include "fds.h"
-#include "log.h"
-#include "real.h"
-#include "send.h"
-#include "settings.h"
+#include "shim.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -27,7 +26,73 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-struct settings settings;	/* settings.h; here, as settings.c is pure */
+struct settings settings;
+struct real_fns real;
+
+/* ---- the real functions ---- */
+
+/* close_range and closefrom came to glibc in 2.34, and a program may call
+ * its own (libstrongswan's closefrom): where libc has none, these make the
+ * system call, which is no cancellation point. */
+static int sys_close_range(unsigned first, unsigned last, int flags)
+{
+#ifdef SYS_close_range
+	return (int)syscall(SYS_close_range, first, last, flags);
+#else
+	(void)first, (void)last, (void)flags;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* close_range(), else every number below the limit (kernels before 5.9). */
+static void sys_closefrom(int lowfd)
+{
+	rlim_t fd, top = 1u << 20;
+	struct rlimit rl;
+
+	if (sys_close_range(lowfd < 0 ? 0 : (unsigned)lowfd, ~0u, 0) == 0)
+		return;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max < top)
+		top = rl.rlim_max;
+	for (fd = lowfd < 0 ? 0 : (rlim_t)lowfd; fd < top; fd++)
+		(void)syscall(SYS_close, (int)fd);
+}
+
+/* dlsym() returns void *; POSIX guarantees that it converts to a function
+ * pointer, ISO C does not: the representation is copied.  A wrapper is
+ * only called for a symbol some loaded object defines, so RTLD_NEXT finds
+ * every one but these two. */
+#define RESOLVE(field) \
+	do { void *p_ = dlsym(RTLD_NEXT, #field); missing += !p_; memcpy(&real.field, &p_, sizeof(p_)); } while (0)
+
+/* The number of functions not found (the shim must then stay inactive). */
+static int real_resolve(void)
+{
+	int missing = 0;
+
+	RESOLVE(close_range);
+	RESOLVE(closefrom);
+	if (!real.close_range)
+		real.close_range = sys_close_range;
+	if (!real.closefrom)
+		real.closefrom = sys_closefrom;
+	missing = 0;
+	RESOLVE(socket);
+	RESOLVE(close);
+	RESOLVE(dup);
+	RESOLVE(dup2);
+	RESOLVE(dup3);
+	RESOLVE(send);
+	RESOLVE(sendto);
+	RESOLVE(sendmsg);
+	RESOLVE(sendmmsg);
+	RESOLVE(write);
+	RESOLVE(writev);
+	return missing;
+}
+
+/* ---- start-up ---- */
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -72,6 +137,15 @@ __attribute__((constructor)) static void start(void)	/* before main(): one threa
 
 /* ---- descriptors: what a number means changes here ---- */
 
+/* Forgotten before the number goes back to the kernel (close) or as soon
+ * as it means a new file (dup*): a thread that gets it records its own. */
+static int forget(int fd)
+{
+	if (fd >= 0)
+		fd_set_kind((unsigned)fd, (unsigned)fd, FD_UNKNOWN);
+	return fd;
+}
+
 EXPORT int socket(int domain, int type, int protocol)
 {
 	int fd;
@@ -84,21 +158,11 @@ EXPORT int socket(int domain, int type, int protocol)
 	return fd;
 }
 
-/* Forgotten before the number goes back to the kernel: once it is free,
- * another thread may get it and record what it is now. */
 EXPORT int close(int fd)
 {
 	ensure();
-	if (fd >= 0)
-		fd_set_kind((unsigned)fd, (unsigned)fd, FD_UNKNOWN);
+	forget(fd);
 	return real.close(fd);
-}
-
-static int forget(int fd)
-{
-	if (fd >= 0)
-		fd_set_kind((unsigned)fd, (unsigned)fd, FD_UNKNOWN);
-	return fd;
 }
 
 EXPORT int dup(int old)

@@ -11,9 +11,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "fds.h"
-#include "log.h"
-#include "real.h"
+#include "shim.h"
 
 static int level = LV_ACTIONS, to_stderr;
 
@@ -44,10 +42,9 @@ static void to_syslog(int lvl, const char *line, int len)
 	if (fd < 0)
 		return;
 	/* MSG_DONTWAIT: a stalled log daemon must not stall charon. */
-	if (shim_fd_check(fd) == 0)
-		(void)real.sendto(fd, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1,
-				  MSG_DONTWAIT | MSG_NOSIGNAL, (const struct sockaddr *)&dev_log,
-				  sizeof(dev_log));
+	(void)real.sendto(fd, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1,
+			  MSG_DONTWAIT | MSG_NOSIGNAL, (const struct sockaddr *)&dev_log,
+			  sizeof(dev_log));
 	shim_fd_close(fd);
 }
 

@@ -1,4 +1,4 @@
-/* send.c - the outgoing path of NETLINK_ROUTE sockets: IFA_F_NODAD on IPv6
+/* send.c - the send path of NETLINK_ROUTE sockets: IFA_F_NODAD on IPv6
  * RTM_NEWADDR (in the shim's copy), and a route whose source is tentative
  * held back in its own send, in the sending thread, until DAD is over.
  * Anything else is sent exactly as the caller gave it.
@@ -17,18 +17,10 @@
 #include <time.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <linux/if_addr.h>
-#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
 #include "compat.h"
-#include "fds.h"
-#include "inspect.h"
-#include "log.h"
-#include "real.h"
-#include "rewrite.h"
-#include "send.h"
-#include "settings.h"
+#include "shim.h"
 
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71
@@ -137,18 +129,18 @@ static ssize_t tx_real(int fd, const struct txcall *c, const struct copy *cp)
 	return r < 0 ? -errno : r;
 }
 
-/* ---- the wait for the end of DAD ---- */
+/* ---- the look at a source, and the wait for the end of DAD ---- */
 
-/* How a look at (and maybe a wait for) a source ended, and what the log
- * says of it: its level, the text, and whether the time waited follows. */
+/* How a look (and maybe a wait) ended, and what the log says of it: its
+ * level, and a format of the time waited or of why it could not (%s). */
 enum wait_end {
-	WAIT_USABLE, WAIT_ABSENT, WAIT_DAD_ENDED, WAIT_FAILED, WAIT_GONE,
-	WAIT_TIMEOUT, WAIT_OTHER_NETNS, WAIT_NOT_ROUTE, WAIT_ERROR,
+	WAIT_USABLE, WAIT_ABSENT, WAIT_DAD_ENDED, WAIT_FAILED, WAIT_GONE, WAIT_TIMEOUT,
+	WAIT_OTHER_NETNS, WAIT_NOT_ROUTE, WAIT_NONBLOCK, WAIT_ERROR,
 };
 
 static const struct {
 	int level;
-	const char *text;	/* a format of the time waited, or of why not (%s) */
+	const char *text;
 } wait_log[] = {
 	[WAIT_USABLE] = { LV_DEBUG, "source usable, no wait; sent at once" },
 	[WAIT_ABSENT] = { LV_DEBUG, "no such source address; sent at once" },
@@ -158,6 +150,7 @@ static const struct {
 	[WAIT_TIMEOUT] = { LV_ACTIONS, "no DAD end within %u ms; sent unchanged; the kernel refuses it" },
 	[WAIT_OTHER_NETNS] = { LV_ACTIONS, "the socket is in another network namespace; sent without waiting" },
 	[WAIT_NOT_ROUTE] = { LV_DEBUG, "not sent on a NETLINK_ROUTE socket; sent without waiting" },
+	[WAIT_NONBLOCK] = { LV_DEBUG, "tentative, on a non-blocking send; sent without waiting" },
 	[WAIT_ERROR] = { LV_ERRORS, "cannot watch the address (%s); sent without waiting" },
 };
 
@@ -169,22 +162,22 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* What a wait owns, released by its cleanup handler, also on cancel, and
+/* A send being held back.  What only a wait needs is learned once a source
+ * turns out tentative, so that a usable one costs no more than the look. */
+struct hold {
+	int fd;			/* the program's socket */
+	int confirmed;		/* the kernel said it is a NETLINK_ROUTE socket */
+	enum wait_end ready;	/* WAIT_USABLE once @bound and @st are set; or why not */
+	unsigned bound, spent;	/* ms: of every wait of this send */
+	struct stat st;		/* to know the socket again after the wait */
+};
+
+/* What a look owns, released by its cleanup handler, also on cancel, and
  * why it could not watch. */
 struct watch {
 	int fd;
 	char *buf;
 	int err;
-};
-
-/* A send being held back.  What only a wait needs is learned once a source
- * turns out tentative, so that a usable source costs no more than the look. */
-struct hold {
-	int fd;			/* the program's socket */
-	int confirmed;		/* the kernel said it is a NETLINK_ROUTE socket */
-	int ready;		/* @bound and @st are set */
-	unsigned bound, spent;	/* ms: of every wait of this send */
-	struct stat st;		/* to know the socket again after the wait */
 };
 
 static void watch_release(void *arg)
@@ -196,31 +189,18 @@ static void watch_release(void *arg)
 		shim_fd_close(w->fd);
 }
 
-/* A socket of the shim's, subscribed to IPv6 address events before it
- * asks for the dump: a change between the two cannot be missed, it comes
- * after the dump.  0 or -errno. */
-static int watch_open(struct watch *w)
+/* Asks for dump @seq of the IPv6 addresses on @w's socket: 0 or -errno. */
+static int ask_dump(const struct watch *w, uint32_t seq)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
-				  .nl_groups = 1u << (RTNLGRP_IPV6_IFADDR - 1) };
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	struct {
 		struct nlmsghdr nlh;
 		struct ifaddrmsg ifa;
-	} req = { { sizeof(req), RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, 1, 0 },
+	} req = { { sizeof(req), RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, seq, 0 },
 		  { .ifa_family = AF_INET6 } };
 
-	w->buf = malloc(EVENTS_LEN);
-	if (!w->buf)
-		return -ENOMEM;
-	w->fd = shim_fd_open(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
-	if (w->fd < 0)
-		return w->fd;
-	if (bind(w->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    real.sendto(w->fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel,
-			sizeof(kernel)) != (ssize_t)sizeof(req))
-		return -errno;
-	return 0;
+	return real.sendto(w->fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel,
+			   sizeof(kernel)) == (ssize_t)sizeof(req) ? 0 : -errno;
 }
 
 /* 1 when the kernel can tell (SO_NETNS_COOKIE, Linux 5.14) that the two
@@ -234,15 +214,15 @@ static int other_netns(int a, int b)
 	       getsockopt(b, SOL_SOCKET, SO_NETNS_COOKIE, &cb, &lb) == 0 && ca != cb;
 }
 
-/* Reads what is queued, without blocking, into @t: 1 when the dump (seq 1)
- * ended, 0 when not yet, or -errno (ENOBUFS: events lost in an overrun;
- * EBADF: the socket is no longer the shim's, checked unless @fresh). */
-static int drain(const struct watch *w, const struct in6_addr *addr, struct dad_track *t,
-		 int fresh)
+/* Reads what is queued, without blocking, into @t: 1 when dump @seq ended,
+ * 0 when not yet, or -errno (ENOBUFS: events lost in an overrun; EBADF:
+ * the socket is no longer the shim's, checked once it is waited on). */
+static int drain(const struct watch *w, uint32_t seq, const struct in6_addr *addr,
+		 struct dad_track *t)
 {
 	int done = 0;
 
-	if (!fresh && shim_fd_check(w->fd) < 0)
+	if (seq > 1 && shim_fd_check(w->fd) < 0)
 		return -EBADF;
 	for (;;) {
 		ssize_t n = recv(w->fd, w->buf, EVENTS_LEN, MSG_DONTWAIT);	/* not wrapped */
@@ -250,89 +230,100 @@ static int drain(const struct watch *w, const struct in6_addr *addr, struct dad_
 
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR ? done : -errno;
-		end = dump_feed(w->buf, (size_t)n, 1, addr, t);
+		end = dump_feed(w->buf, (size_t)n, seq, addr, t);
 		if (end < 0)
 			return -EPROTO;
 		done |= end;
 		if (done && t->state != DAD_TENTATIVE)
-			return done;	/* the look is over: nothing to wait for */
+			return done;	/* nothing to wait for */
 	}
 }
 
-/* The bound of a wait on @fd: DADSHIM_WAIT_MS, or the socket's SO_SNDTIMEO
- * when that is shorter. */
-static unsigned bound_of(int fd)
+/* Learns, once, what a wait needs of the program's socket: WAIT_USABLE,
+ * or why the send must not wait (non-blocking; not a NETLINK_ROUTE socket
+ * after all: the table's hint was stale).  The bound is DADSHIM_WAIT_MS,
+ * or the socket's SO_SNDTIMEO when that is shorter. */
+static enum wait_end hold_ready(struct hold *h)
 {
 	struct timeval tv;
 	socklen_t len = sizeof(tv);
-	unsigned long ms;
+	int fl;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) < 0 || (!tv.tv_sec && !tv.tv_usec))
-		return settings.wait_ms;
-	ms = (unsigned long)tv.tv_sec * 1000u + (unsigned long)tv.tv_usec / 1000u;
-	return ms < settings.wait_ms ? (unsigned)ms : settings.wait_ms;
-}
-
-/* Learns what a wait needs of the program's socket: 0, or -1 when it is not
- * a NETLINK_ROUTE socket after all (the table's hint was stale). */
-static int hold_ready(struct hold *h)
-{
-	if (h->ready)
-		return 0;
+	if (h->ready != WAIT_ERROR)
+		return h->ready;
+	fl = fcntl(h->fd, F_GETFL);
+	if (fl < 0 || (fl & O_NONBLOCK))
+		return h->ready = WAIT_NONBLOCK;
 	if ((!h->confirmed && fd_classify(h->fd) != FD_ROUTE) || compat_fstat(h->fd, &h->st) < 0)
-		return -1;
-	h->bound = bound_of(h->fd);
-	h->ready = 1;
-	return 0;
+		return h->ready = WAIT_NOT_ROUTE;
+	h->bound = settings.wait_ms;
+	if (getsockopt(h->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) == 0 && (tv.tv_sec || tv.tv_usec) &&
+	    (unsigned long)tv.tv_sec * 1000u + (unsigned long)tv.tv_usec / 1000u < h->bound)
+		h->bound = (unsigned)((unsigned long)tv.tv_sec * 1000u + (unsigned long)tv.tv_usec / 1000u);
+	return h->ready = WAIT_USABLE;
 }
 
-/* The look, then the wait, on @w's socket, within @h's bound. */
+/* The look (dump 1 on an unsubscribed socket: a usable source costs no
+ * more), then, for a tentative source, the wait: the socket joins the
+ * IPv6 address group before it asks for dump 2, so that no change between
+ * the two is missed, and waits within @h's bound. */
 static enum wait_end watch(struct watch *w, struct hold *h, const struct in6_addr *addr)
 {
 	struct dad_track t = { DAD_ABSENT, 0 };
-	uint64_t deadline = now_ms() + 1000;	/* the dump comes within the send */
-	int dumped = 0;
+	uint64_t deadline = now_ms() + 1000;	/* a dump comes within the send */
+	int group = RTNLGRP_IPV6_IFADDR, e;
+	uint32_t seq = 1;			/* the dump being read; 0: dump 2 ended */
 
-	for (;;) {
+	for (e = ask_dump(w, 1); e == 0;) {
 		struct pollfd p = { .fd = w->fd, .events = POLLIN };
-		int got = drain(w, addr, &t, !dumped);
+		int got = drain(w, seq ? seq : 2, addr, &t);
 		uint64_t now;
 
 		if (got < 0) {
-			w->err = -got;
-			return WAIT_ERROR;
+			e = got;
+			break;
 		}
-		if (got && !dumped) {
-			dumped = 1;
+		if (got && seq == 1) {
 			if (t.state == DAD_USABLE)
 				return WAIT_USABLE;
-			/* The thread's namespace is not the socket's: the look
-			 * judged another namespace's address. */
+			/* The look judged the thread's namespace, not the socket's. */
 			if (other_netns(h->fd, w->fd))
 				return WAIT_OTHER_NETNS;
 			if (t.state != DAD_TENTATIVE)
 				return t.state == DAD_FAILED ? WAIT_FAILED : WAIT_ABSENT;
-			if (hold_ready(h) < 0)
-				return WAIT_NOT_ROUTE;
+			if (hold_ready(h) != WAIT_USABLE)
+				return h->ready;
+			/* The reply just read proved the socket ours. */
+			e = shim_fd_pin(w->fd);
+			if (!e && setsockopt(w->fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group,
+					     sizeof(group)) < 0)
+				e = -errno;
+			if (e < 0 || (e = ask_dump(w, 2)) < 0)
+				break;
+			t = (struct dad_track){ DAD_ABSENT, 0 };
+			seq = 2;
 			deadline = now_ms() + (h->bound > h->spent ? h->bound - h->spent : 0);
+			continue;
 		}
-		if (dumped && t.state != DAD_TENTATIVE)
+		if (got)
+			seq = 0;
+		if (!seq && t.state != DAD_TENTATIVE)
 			return t.state == DAD_USABLE ? WAIT_DAD_ENDED
 			     : t.state == DAD_FAILED ? WAIT_FAILED : WAIT_GONE;
 		now = now_ms();
 		if (now >= deadline)
-			return dumped ? WAIT_TIMEOUT : WAIT_ERROR;
+			return seq == 1 ? WAIT_ERROR : WAIT_TIMEOUT;
 		/* A cancellation point; a signal just goes round again. */
-		if (poll(&p, 1, (int)(deadline - now)) < 0 && errno != EINTR) {
-			w->err = errno;
-			return WAIT_ERROR;
-		}
+		if (poll(&p, 1, (int)(deadline - now)) < 0 && errno != EINTR)
+			e = -errno;
 	}
+	w->err = -e;
+	return WAIT_ERROR;
 }
 
 /* Looks at @addr in the calling thread's namespace and, while it is
- * tentative, waits for the end of DAD within @h's bound; logs how it ended.
- * A cancellation point that leaves nothing behind. */
+ * tentative, waits for the end of DAD within @h's bound; logs how it
+ * ended.  A cancellation point that leaves nothing behind. */
 static void dad_wait(struct hold *h, const struct in6_addr *addr)
 {
 	/* volatile: pthread_cleanup_push() may be a setjmp(). */
@@ -340,12 +331,12 @@ static void dad_wait(struct hold *h, const struct in6_addr *addr)
 	struct watch w = { -1, NULL, ETIMEDOUT };
 	uint64_t start = now_ms();
 	unsigned ms;
-	int e;
 
 	pthread_cleanup_push(watch_release, &w);
-	e = watch_open(&w);
-	if (e < 0)
-		w.err = -e;
+	w.buf = malloc(EVENTS_LEN);
+	w.fd = w.buf ? shim_fd_open(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE) : -ENOMEM;
+	if (w.fd < 0)
+		w.err = -w.fd;
 	else
 		r = watch(&w, h, addr);
 	pthread_cleanup_pop(1);
@@ -364,25 +355,24 @@ static void dad_wait(struct hold *h, const struct in6_addr *addr)
 }
 
 /* Holds the send back while a source of @p is tentative, one bound for
- * them all; a non-blocking send (MSG_DONTWAIT, O_NONBLOCK) is not even
- * looked at.  0, or -EBADF when @fd stopped being the socket it was while
- * the send waited. */
+ * them all; a send with MSG_DONTWAIT is not even looked at, one on an
+ * O_NONBLOCK socket never waits.  0, or -EBADF when @fd stopped being the
+ * socket it was while the send waited. */
 static int hold_back(int fd, const struct txcall *c, const struct plan *p, int confirmed)
 {
-	struct hold h = { .fd = fd, .confirmed = confirmed };
+	struct hold h = { .fd = fd, .confirmed = confirmed, .ready = WAIT_ERROR };
 	struct stat now;
-	int i, fl = fcntl(fd, F_GETFL);
 
-	if ((c->how != TX_WRITE && c->how != TX_WRITEV && (c->flags & MSG_DONTWAIT)) ||
-	    fl < 0 || (fl & O_NONBLOCK)) {
+	if (c->how != TX_WRITE && c->how != TX_WRITEV && (c->flags & MSG_DONTWAIT)) {
 		shim_log(LV_DEBUG, "route with a source on a non-blocking send: sent without waiting");
 		return 0;
 	}
-	for (i = 0; i < p->nsrcs && (!h.ready || h.spent < h.bound); i++)
+	for (int i = 0; i < p->nsrcs && h.ready != WAIT_NONBLOCK && h.ready != WAIT_NOT_ROUTE &&
+			    (h.ready != WAIT_USABLE || h.spent < h.bound); i++)
 		dad_wait(&h, &p->srcs[i]);
-	/* h.ready: a source was tentative, and the send may have waited. */
-	if (h.ready && (compat_fstat(fd, &now) < 0 || now.st_ino != h.st.st_ino ||
-		       now.st_dev != h.st.st_dev)) {
+	/* Ready: a source was tentative, and the send may have waited. */
+	if (h.ready == WAIT_USABLE && (compat_fstat(fd, &now) < 0 || now.st_ino != h.st.st_ino ||
+				       now.st_dev != h.st.st_dev)) {
 		shim_log(LV_ERRORS, "the socket was closed during the wait for DAD; "
 				    "the route was not sent (EBADF)");
 		return -EBADF;

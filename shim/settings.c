@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "settings.h"
+#include "core.h"
 
 const char *const setting_names[SET_COUNT] = {
 	"DADSHIM_NODAD", "DADSHIM_RETRY", "DADSHIM_WAIT_MS", "DADSHIM_LOG", "DADSHIM_LOG_TARGET",

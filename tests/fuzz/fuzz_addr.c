@@ -22,7 +22,7 @@
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 
-#include "inspect.h"
+#include "core.h"
 #include "oracle.h"
 
 #define EVENTS 256	/* more than a max_len datagram holds */

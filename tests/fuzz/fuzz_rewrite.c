@@ -19,7 +19,7 @@
 #include <linux/rtnetlink.h>
 
 #include "oracle.h"
-#include "rewrite.h"
+#include "core.h"
 
 #define SITES 256	/* more than a max_len datagram holds */
 

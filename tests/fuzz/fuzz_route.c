@@ -13,9 +13,8 @@
 #include <netinet/in.h>
 #include <linux/rtnetlink.h>
 
-#include "inspect.h"
+#include "core.h"
 #include "oracle.h"
-#include "rewrite.h"
 
 #define REQS 256	/* more than a max_len datagram holds */
 

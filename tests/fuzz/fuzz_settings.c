@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "oracle.h"
-#include "settings.h"
+#include "core.h"
 
 static const unsigned max_of[SET_LOG_TARGET] = { 1, 1, 600000, 3 };
 static const unsigned dflt_of[SET_LOG_TARGET] = { 1, 1, 5000, 2 };

@@ -31,9 +31,9 @@ TARGETS="rewrite route addr settings"
 # What each target is about, as FILE:FUNCTION-REGEX for the coverage.
 scope_of() {
 	case $1 in
-	rewrite) echo "shim/rewrite.c:. shim/nlwalk.c:." ;;
-	route) echo "shim/inspect.c:route|is_len shim/nlwalk.c:." ;;
-	addr) echo "shim/inspect.c:addr_|dad_track|dump_feed|feed_one|is_len shim/nlwalk.c:." ;;
+	rewrite) echo "shim/core.c:nlwalk|v6_payload|is_len|ifa_addr|nodad" ;;
+	route) echo "shim/core.c:nlwalk|v6_payload|is_len|route" ;;
+	addr) echo "shim/core.c:nlwalk|v6_payload|is_len|ifa_addr|addr_|dad_track|dump_feed|feed_one" ;;
 	settings) echo "shim/settings.c:." ;;
 	esac
 }

@@ -181,10 +181,17 @@ trace_all() {
 }
 
 # sends_of OUT TYPE: the send calls (sendto/sendmsg) that carried TYPE and
-# were accepted by the kernel (the call returned a length, not -1)
+# were accepted by the kernel (the call returned a length, not -1).  strace
+# names the type only on a socket that sock_diag lists, a bound one: the
+# first send of the shim's look (an unbound socket, bound by that send)
+# shows the number, "nlmsg_type=0x16 /* NLMSG_??? */".
 sends_of() {
+	case $2 in
+	RTM_NEWADDR) _nt=0x14 ;; RTM_DELADDR) _nt=0x15 ;; RTM_GETADDR) _nt=0x16 ;;
+	RTM_NEWROUTE) _nt=0x18 ;; RTM_DELROUTE) _nt=0x19 ;; *) _nt=$2 ;;
+	esac
 	trace_all "$1" | grep -E '^(send|sendto|sendmsg)\(' |
-		grep "nlmsg_type=$2," | grep -Ev '= -1 [A-Z]'
+		grep -E "nlmsg_type=($2|$_nt /\* NLMSG_\?\?\? \*/)," | grep -Ev '= -1 [A-Z]'
 }
 
 # seqs_of: the nlmsg_seq of the first message of each line on stdin

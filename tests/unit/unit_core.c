@@ -13,9 +13,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
-#include "inspect.h"
-#include "rewrite.h"
-#include "settings.h"
+#include "core.h"
 
 static int checks, failed;
 
