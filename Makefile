@@ -25,8 +25,8 @@ MANDIR    ?= $(PREFIX)/share/man
 DESTDIR   ?=
 INSTALL   ?= install
 
-SHIM_SRCS := shim/interpose.c shim/send.c shim/fds.c shim/log.c shim/core.c shim/settings.c
-CORE_SRCS := shim/core.c shim/settings.c
+SHIM_SRCS := shim/interpose.c shim/send.c shim/fds.c shim/log.c shim/core.c
+CORE_SRCS := shim/core.c
 SHIM_HDRS := $(wildcard shim/*.h)
 LIB       := shim/libdadshim.so
 

@@ -53,7 +53,7 @@ def help_options(cmd):
 def log_formats():
     """The format strings the shim logs with."""
     fmts = []
-    for path in ("shim/interpose.c", "shim/send.c", "shim/settings.c"):
+    for path in ("shim/interpose.c", "shim/send.c", "shim/core.c"):
         src = open(path, encoding="utf-8").read()
         calls = re.findall(r'shim_log\(\s*[\w\[\].]+\s*,\s*((?:"(?:[^"\\]|\\.)*"\s*)+)', src)
         table = re.findall(r'\[WAIT_\w+\]\s*=\s*\{\s*LV_\w+\s*,\s*((?:"(?:[^"\\]|\\.)*"\s*)+)\}', src)

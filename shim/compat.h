@@ -1,20 +1,18 @@
 /* compat.h - keeps the library loadable on Debian stretch (glibc 2.24).
- * Built on a newer glibc, references to functions that moved into libc in
- * 2.34 would bind to their new GLIBC_2.34 versions; pin the old ones (on
- * stretch they are in libdl and libpthread, which the library NEEDs).
- * The __pthread_*cancel* ones are what pthread_cleanup_push() calls in C
- * without -fexceptions: that keeps libgcc_s out of every process the shim
- * is loaded into (glibc loads it itself if a thread is ever cancelled). */
+ * Built on a newer glibc, functions that moved into libc in 2.34 would bind
+ * to their GLIBC_2.34 versions: the old ones are pinned (on stretch in
+ * libdl and libpthread, which the library NEEDs).  The __pthread_*cancel*
+ * ones are what pthread_cleanup_push() calls in C without -fexceptions,
+ * which keeps libgcc_s out of the processes the shim is loaded into. */
 #ifndef DADSHIM_COMPAT_H
 #define DADSHIM_COMPAT_H
 
 #include <string.h>
 #include <sys/stat.h>
 
-/* Each architecture's oldest symbol versions, as its stretch glibc has them:
- * the base version (dlsym, pthread_once, fcntl, __fxstat), the one of the
- * cancellation helpers, and the struct stat version __fxstat() takes
- * (_STAT_VER_LINUX; 0 on the generic 64-bit ABI of arm64). */
+/* Each architecture's stretch versions: the base (dlsym, pthread_once,
+ * fcntl, __fxstat), the cancellation helpers', and the struct stat version
+ * __fxstat() takes (_STAT_VER_LINUX; 0 on arm64's generic ABI). */
 #if defined(__GLIBC__) && defined(__x86_64__)
 #define COMPAT_BASE "GLIBC_2.2.5"
 #define COMPAT_CANCEL "GLIBC_2.3.3"

@@ -1,6 +1,6 @@
-/* core.h - the pure core: functions over netlink bytes and setting strings
- * (core.c, settings.c).  No system call, no global state, errno never
- * touched, no lock; safe on any bytes (unit-tested and fuzzed). */
+/* core.h - the pure core (core.c): functions over netlink
+ * bytes and setting strings.  None makes a system call, keeps state,
+ * touches errno or takes a lock; all are safe on any bytes (fuzzed). */
 #ifndef DADSHIM_CORE_H
 #define DADSHIM_CORE_H
 
@@ -8,16 +8,6 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include <linux/netlink.h>
-
-/* Calls @fn for every message of @buf, as the kernel walks a datagram: it
- * is well-formed when its messages fill it exactly (each nlmsg_len at
- * least a header and within what is left; after the last, only its
- * alignment padding or nothing).  0, or -1 when @buf is malformed (@fn may
- * have seen the messages before the fault) or @fn returned non-zero. */
-typedef int (*nlwalk_fn)(const struct nlmsghdr *nlh, size_t off, void *data);
-int nlwalk(const void *buf, size_t len, nlwalk_fn fn, void *data);
-
-/* ---- the one change to outgoing bytes: IFA_F_NODAD ---- */
 
 /* One IPv6 RTM_NEWADDR request of an outgoing datagram. */
 struct nodad_site {
@@ -28,17 +18,16 @@ struct nodad_site {
 };
 
 /* The number of IPv6 RTM_NEWADDR requests in @buf (the first @max in
- * @sites), or -1 when @buf is malformed (nlwalk()): it then goes out as is. */
+ * @sites), or -1 when @buf is malformed (not a sequence of messages that
+ * fills it exactly, as the kernel walks it): it then goes out as it is. */
 int nodad_scan(const void *buf, size_t len, struct nodad_site *sites, size_t max);
 
-/* Sets IFA_F_NODAD and clears IFA_F_OPTIMISTIC (the kernel refuses both
- * together) in every IPv6 RTM_NEWADDR request of @buf, the shim's copy of
- * a datagram: in ifa_flags, and in IFA_FLAGS when present (it replaces
- * ifa_flags).  No length changes; a malformed @buf is left as it was.
- * Returns how many messages changed. */
+/* The one change to outgoing bytes: sets IFA_F_NODAD and clears
+ * IFA_F_OPTIMISTIC (refused together) in every IPv6 RTM_NEWADDR request
+ * of @buf, the shim's copy, in ifa_flags and in IFA_FLAGS when present (it
+ * replaces ifa_flags).  No length changes; a malformed @buf stays as it
+ * was.  Returns how many messages changed. */
 unsigned nodad_rewrite(void *buf, size_t len);
-
-/* ---- source routes and the DAD state of their source ---- */
 
 /* Fills @srcs with the RTA_PREFSRC of every IPv6 RTM_NEWROUTE request in
  * @buf (the first @max; duplicates kept), which ip6_route_info_create()
@@ -80,14 +69,12 @@ int addr_flags_usable(uint32_t flags);
  * notifications). */
 void dad_track_feed(struct dad_track *t, const struct addr_event *ev);
 
-/* Feeds into @t the events about @want in one datagram of the DAD wait's
- * socket: notifications, and the parts of dump @seq (a part, end or error
- * of another dump is left out).  1 when dump @seq ended in it, -1 on its
+/* Feeds into @t the events about @want in one datagram read by a look or
+ * wait: notifications, and the parts of dump @seq (another dump's part,
+ * end or error is left out).  1 when dump @seq ended in it, -1 on its
  * error or a malformed datagram, else 0. */
 int dump_feed(const void *buf, size_t len, uint32_t seq,
 	      const struct in6_addr *want, struct dad_track *t);
-
-/* ---- settings (settings.c) ---- */
 
 enum { LV_NONE, LV_ERRORS, LV_ACTIONS, LV_DEBUG };
 

@@ -1,20 +1,18 @@
 /* fds.c - the descriptor table and the shim's own sockets.
  *
- * A new descriptor takes the lowest free number; nothing in Linux puts it
- * elsewhere.  Between socket() and the move to a high number, a
- * close_range()/closefrom() of another thread could close it and an open()
- * reuse it, and the shim would then close the program's file.  So the two
- * exclude each other with two counters (Dekker's pattern, sequentially
- * consistent atomics): a sweep waits out a creation (three short system
- * calls), a creation gives up while a sweep runs, and a close waits out a
- * sweep.  No mutex, and no wait without end: a count another process holds
- * (a _Fork() child, no fork handlers, inherits its parent's) is not waited
- * for, and a live one is waited for at most GIVE_UP_NS. */
+ * A new descriptor takes the lowest free number.  Between socket() and the
+ * move to a high number, a close_range()/closefrom() of another thread
+ * could close it and an open() reuse it, and the shim would close the
+ * program's file.  So the two exclude each other with two counters
+ * (Dekker's pattern, sequentially consistent atomics): a sweep waits out a
+ * creation (three short system calls), a creation gives up while a sweep
+ * runs, a close waits out a sweep.  No mutex, and no endless wait: a count
+ * another process holds (a _Fork() child inherits its parent's) is not
+ * waited for, a live one at most GIVE_UP_MS. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -27,21 +25,18 @@ uint8_t *fd_kinds;
 unsigned fd_kinds_len;
 
 #define OWN_MAX 64	/* the shim's sockets open at once: one per waiting thread */
-/* A creation or sweep is a few system calls: microseconds, or a preemption.
- * A count held 2 s is a thread that left the shim by longjmp(), or a signal
+/* A count held 2 s is a thread that left the shim by longjmp(), or a signal
  * handler sweeping in the thread it interrupted: waiting on would hang. */
-#define GIVE_UP_NS 2000000000LL
+#define GIVE_UP_MS 2000
 
 static unsigned table_size, kinds_high;	/* no number above kinds_high has a kind */
 static int high_min = 3;		/* the shim's sockets take numbers from here */
 static int creating, sweeping;		/* threads in either, this process */
 static pid_t counts_pid;		/* the process the counts are of */
-
-/* The shim's sockets by number (0: a free slot), and once pinned, inode. */
-static struct own {
+static struct own {			/* the shim's sockets (fd 0: a free slot) */
 	int fd;
 	dev_t dev;
-	ino_t ino;	/* 0: not pinned */
+	ino_t ino;			/* 0: not checked yet */
 } own[OWN_MAX];
 
 /* A fork() child has none of the other threads: their sockets are nobody's
@@ -120,24 +115,13 @@ int fd_classify(int fd)
 	return kind;
 }
 
-/* ---- sweeps of the program, and the shim's creations ---- */
-
-static long long now_ns(void)
-{
-	struct timespec t = { 0, 0 };
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
 /* Dekker's entry: counts this thread in @mine once @other is 0; 0, or
- * -EBUSY when @other is not, uncounted.  If @wait, it waits, but not for a
- * count this process did not make (_Fork(), vfork(): the fd table is a
- * copy, so its creations and sweeps cannot meet ours), and for a live one
- * at most GIVE_UP_NS. */
+ * -EBUSY, uncounted.  If @wait it waits, but not for a count this process
+ * did not make (after _Fork() or vfork() the fd table is a copy: its
+ * creations and sweeps cannot meet ours), and a live one GIVE_UP_MS. */
 static int enter(int *mine, int *other, int wait)
 {
-	long long t0 = 0;
+	uint64_t t0 = 0;
 
 	for (int tries = 0;; tries++) {
 		__atomic_add_fetch(mine, 1, __ATOMIC_SEQ_CST);
@@ -147,10 +131,10 @@ static int enter(int *mine, int *other, int wait)
 		if (!wait)
 			return -EBUSY;
 		if (tries % 64 == 0 && !t0) {
-			t0 = now_ns();
+			t0 = now_ms();
 			if (getpid() != __atomic_load_n(&counts_pid, __ATOMIC_RELAXED))
 				return -EBUSY;
-		} else if (tries % 64 == 0 && now_ns() - t0 > GIVE_UP_NS) {
+		} else if (tries % 64 == 0 && now_ms() - t0 > GIVE_UP_MS) {
 			return -EBUSY;
 		}
 		sched_yield();
@@ -238,25 +222,15 @@ int shim_fd_open(int domain, int type, int protocol)
 	return err ? err : fd;
 }
 
-int shim_fd_pin(int fd)
-{
-	struct own *o = own_find(fd);
-	struct stat st;
-
-	if (!o || compat_fstat(fd, &st) < 0)
-		return -EBADF;
-	o->dev = st.st_dev;
-	o->ino = st.st_ino;
-	return 0;
-}
-
 int shim_fd_check(int fd)
 {
 	struct own *o = own_find(fd);
 	struct stat st;
 
-	if (!o || compat_fstat(fd, &st) < 0 || st.st_dev != o->dev || st.st_ino != o->ino)
+	if (!o || compat_fstat(fd, &st) < 0 || (o->ino && (st.st_dev != o->dev || st.st_ino != o->ino)))
 		return -EBADF;
+	o->dev = st.st_dev;
+	o->ino = st.st_ino;
 	return 0;
 }
 
@@ -270,11 +244,9 @@ void shim_fd_close(int fd)
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
 	/* Closed while no sweep runs, so that the number cannot be closed and
 	 * reused between the check and the close.  Forgotten first: once
-	 * closed, the number may be another thread's socket, whose slot must be
-	 * the only one naming it.  A sweep that does not end is not waited
-	 * for: the socket is forgotten unclosed (the program's next sweep or
-	 * its exit closes it), rather than a number closed that may be the
-	 * program's by then. */
+	 * closed, the number may be another thread's socket.  After a sweep
+	 * that does not end, left open (the program's next sweep or exit
+	 * closes it) rather than a number closed that may be the program's. */
 	in = enter(&creating, &sweeping, 1);
 	ours = in == 0 && (!o->ino || shim_fd_check(fd) == 0);
 	__atomic_store_n(&o->fd, 0, __ATOMIC_SEQ_CST);

@@ -1,12 +1,9 @@
 /* interpose.c - the libc entry points dadshim replaces, the real ones
- * behind them, and start-up.
- *
- * A send wrapper asks the descriptor table first; for anything but a
- * NETLINK_ROUTE socket it calls libc at once: no system call.  Nothing on
- * the receive side is wrapped.  The descriptor wrappers keep the table
- * true.  Every exported function's contract is libc's (result, errno,
- * blocking, cancellation); errno is saved and restored here only, the
- * functions behind return -errno. */
+ * behind them, and start-up.  A send wrapper asks the descriptor table
+ * first and calls libc at once for anything but a NETLINK_ROUTE socket;
+ * the descriptor wrappers keep the table true; nothing on the receive side
+ * is wrapped.  Each keeps libc's contract (result, errno, blocking,
+ * cancellation): errno is saved and restored here only. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
@@ -15,13 +12,11 @@
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
-#include <linux/netlink.h>
 
 #include "compat.h"
 #include "shim.h"
 
 #define EXPORT __attribute__((visibility("default")))
-
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -29,11 +24,10 @@
 struct settings settings;
 struct real_fns real;
 
-/* ---- the real functions ---- */
-
 /* close_range and closefrom came to glibc in 2.34, and a program may call
- * its own (libstrongswan's closefrom): where libc has none, these make the
- * system call, which is no cancellation point. */
+ * its own (libstrongswan's closefrom), which RTLD_NEXT does not find in the
+ * executable: then the system call (no cancellation point), or on kernels
+ * before 5.9 every number below the limit. */
 static int sys_close_range(unsigned first, unsigned last, int flags)
 {
 #ifdef SYS_close_range
@@ -45,28 +39,26 @@ static int sys_close_range(unsigned first, unsigned last, int flags)
 #endif
 }
 
-/* close_range(), else every number below the limit (kernels before 5.9). */
 static void sys_closefrom(int lowfd)
 {
-	rlim_t fd, top = 1u << 20;
+	rlim_t fd = lowfd < 0 ? 0 : (rlim_t)lowfd, top = 1u << 20;
 	struct rlimit rl;
 
-	if (sys_close_range(lowfd < 0 ? 0 : (unsigned)lowfd, ~0u, 0) == 0)
+	if (sys_close_range((unsigned)fd, ~0u, 0) == 0)
 		return;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max < top)
 		top = rl.rlim_max;
-	for (fd = lowfd < 0 ? 0 : (rlim_t)lowfd; fd < top; fd++)
+	for (; fd < top; fd++)
 		(void)syscall(SYS_close, (int)fd);
 }
 
-/* dlsym() returns void *; POSIX guarantees that it converts to a function
- * pointer, ISO C does not: the representation is copied.  A wrapper is
- * only called for a symbol some loaded object defines, so RTLD_NEXT finds
- * every one but these two. */
+/* dlsym() returns void *, which POSIX (not ISO C) lets convert to a
+ * function pointer: the representation is copied. */
 #define RESOLVE(field) \
 	do { void *p_ = dlsym(RTLD_NEXT, #field); missing += !p_; memcpy(&real.field, &p_, sizeof(p_)); } while (0)
 
-/* The number of functions not found (the shim must then stay inactive). */
+/* The number of functions not found; a wrapper is only called for a
+ * symbol some loaded object defines, so that is 0 but for the two above. */
 static int real_resolve(void)
 {
 	int missing = 0;
@@ -91,8 +83,6 @@ static int real_resolve(void)
 	RESOLVE(writev);
 	return missing;
 }
-
-/* ---- start-up ---- */
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -151,8 +141,7 @@ EXPORT int socket(int domain, int type, int protocol)
 	int fd;
 
 	ensure();
-	fd = real.socket(domain, type, protocol);
-	if (fd >= 0)
+	if ((fd = real.socket(domain, type, protocol)) >= 0)
 		fd_set_kind((unsigned)fd, (unsigned)fd,
 			    domain == AF_NETLINK && protocol == NETLINK_ROUTE ? FD_ROUTE : FD_OTHER);
 	return fd;
@@ -161,8 +150,7 @@ EXPORT int socket(int domain, int type, int protocol)
 EXPORT int close(int fd)
 {
 	ensure();
-	forget(fd);
-	return real.close(fd);
+	return real.close(forget(fd));
 }
 
 EXPORT int dup(int old)

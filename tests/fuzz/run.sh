@@ -34,7 +34,7 @@ scope_of() {
 	rewrite) echo "shim/core.c:nlwalk|v6_payload|is_len|ifa_addr|nodad" ;;
 	route) echo "shim/core.c:nlwalk|v6_payload|is_len|route" ;;
 	addr) echo "shim/core.c:nlwalk|v6_payload|is_len|ifa_addr|addr_|dad_track|dump_feed|feed_one" ;;
-	settings) echo "shim/settings.c:." ;;
+	settings) echo "shim/core.c:settings_parse|parse_uint|complain" ;;
 	esac
 }
 
