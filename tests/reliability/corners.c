@@ -18,6 +18,8 @@
  *              the number goes to a UDP socket
  *   dup2       (6) while a thread's send waits, a pipe is dup2()ed onto
  *              the shim's own number (or number 1000 without the shim)
+ *   dup2sock   (6) the same with a UDP socket that has a datagram queued:
+ *              the datagram is still there for the program afterwards
  *   cancel     (7) a thread with a cancellation pending sends the route
  *   clonevm    (9) a clone(CLONE_VM) child adds ADDR (no tentative source:
  *              an address) after its parent exec'd sleep
@@ -403,6 +405,33 @@ static void m_dup2(void)
 	       name(a.err), kept, wrote, child_has, close_ret, count_fds() - base_fds);
 }
 
+static void m_dup2sock(void)
+{
+	struct sender a = { .fd = nl_open() };
+	struct sockaddr_in lo = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(lo);
+	int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), target, in_wait;
+	pthread_t t;
+	char buf[16];
+	ssize_t n;
+
+	if (u < 0 || bind(u, (struct sockaddr *)&lo, sizeof(lo)) ||
+	    getsockname(u, (struct sockaddr *)&lo, &len) ||
+	    sendto(u, "dadshim", 7, 0, (struct sockaddr *)&lo, len) != 7)
+		die("udp");
+	in_wait = start_sender(&a, &t, 0xc6);
+	/* The shim's socket (the highest number), or one nobody uses. */
+	target = in_wait ? highest_fd() : 1000;
+	if (dup2(u, target) != target)
+		die("dup2");
+	pthread_join(t, NULL);
+	n = recv(target, buf, sizeof(buf), MSG_DONTWAIT);
+	printf("corners: case=dup2sock in_wait=%d target_not_udp=%d send=%s datagram=%s close=%d\n",
+	       in_wait, target != u, name(a.err), n == 7 && !memcmp(buf, "dadshim", 7) ? "kept" : "lost",
+	       close(target));
+	close(u);
+}
+
 /* ---- 7: a pending cancellation ---- */
 static void *cancel_thread(void *arg)
 {
@@ -706,6 +735,8 @@ int main(int argc, char **argv)
 		m_reuse();
 	else if (!strcmp(mode, "dup2"))
 		m_dup2();
+	else if (!strcmp(mode, "dup2sock"))
+		m_dup2sock();
 	else if (!strcmp(mode, "cancel"))
 		m_cancel();
 	else if (!strcmp(mode, "clonevm"))

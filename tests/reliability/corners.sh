@@ -197,6 +197,16 @@ if c_begin "defect 6: a pipe dup2()ed onto the shim's own number during the wait
 	c_end
 fi
 
+# The same with a socket that has a datagram queued: the wait never reads
+# a number that stopped being its own socket (it checks before each read).
+if c_begin "defect 6b: a UDP socket dup2()ed onto the shim's own number during the wait keeps its queued datagram for the program"; then
+	c_pair
+	c_bare d6b 'in_wait=0 target_not_udp=1 send=0 datagram=kept close=0' dup2sock fd00:c6::1
+	c_shim d6b 'in_wait=1 target_not_udp=1 send=0 datagram=kept close=0' \
+		DADSHIM_NODAD=0 -- dup2sock fd00:c6::2
+	c_end
+fi
+
 if c_begin "defect 7: a thread with a cancellation pending sends a route with a tentative source: cancelled, nothing sent, no descriptor left, as without the shim"; then
 	c_pair
 	c_bare d7 'cancelled=1 fds_left=0 route=0' cancel fd00:c7::1
