@@ -69,13 +69,8 @@ int fds_init(void)
 	table_size = (unsigned)n;
 	counts_pid = getpid();
 	__register_atfork(NULL, NULL, atfork_child, __dso_handle);
+	__atomic_store_n(&fd_kinds_len, table_size, __ATOMIC_RELEASE);
 	return 0;
-}
-
-void fds_publish(void)
-{
-	if (fd_kinds)
-		__atomic_store_n(&fd_kinds_len, table_size, __ATOMIC_RELEASE);
 }
 
 void fd_set_kind(unsigned lo, unsigned hi, int kind)

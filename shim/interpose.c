@@ -90,28 +90,28 @@ static void init(void)
 {
 	const char *values[SET_COUNT];
 	char msgs[SET_COUNT][SETTING_MSG_LEN];
-	int i;
+	int i, table;
 
 	for (i = 0; i < SET_COUNT; i++)
 		values[i] = getenv(setting_names[i]);
 	settings_parse(values, &settings, msgs);
 	if (real_resolve())	/* no libc lacks these; else nothing is safe to send */
 		settings.nodad = settings.retry = settings.log_level = 0;
-	log_setup(&settings);
+	/* Before any log line: the table sets where the shim's sockets go. */
+	table = fds_init();
+	if (table < 0)
+		settings.nodad = settings.retry = 0;
 	for (i = 0; i < SET_COUNT; i++)
 		if (msgs[i][0])
 			shim_log(LV_ERRORS, "%s", msgs[i]);
-	if (fds_init() < 0) {
+	if (table < 0)
 		shim_log(LV_ERRORS, "no memory for the descriptor table; shim inactive");
-		settings.nodad = settings.retry = 0;
-	}
 	shim_log(LV_DEBUG, "loaded: nodad=%d retry=%d wait_ms=%u", settings.nodad,
 		 settings.retry, settings.wait_ms);
-	fds_publish();
 }
 
-/* Slow paths start here; fast ones need not: until the table is published
- * (last), every lookup fails. */
+/* Slow paths start here; fast ones need not: until fds_init() publishes
+ * the table, every lookup fails. */
 static void ensure(void)
 {
 	int saved = errno;

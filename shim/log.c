@@ -13,17 +13,9 @@
 
 #include "shim.h"
 
-static int level = LV_ACTIONS, to_stderr;
-
-void log_setup(const struct settings *s)
-{
-	level = s->log_level;
-	to_stderr = s->log_stderr;
-}
-
 int shim_log_on(int lvl)
 {
-	return lvl <= level && lvl >= LV_ERRORS;
+	return lvl <= settings.log_level && lvl >= LV_ERRORS;
 }
 
 static void to_syslog(int lvl, const char *line, int len)
@@ -70,7 +62,7 @@ void shim_log(int lvl, const char *fmt, ...)
 	if (m >= 0) {
 		n = n + m > (int)sizeof(line) - 2 ? (int)sizeof(line) - 2 : n + m;
 		line[n++] = '\n';
-		if (to_stderr)
+		if (settings.log_stderr)
 			(void)real.write(STDERR_FILENO, line, (size_t)n);
 		else
 			to_syslog(lvl, line, n - 1);

@@ -60,11 +60,10 @@ static inline int fd_kind_fast(int fd)
 	return __atomic_load_n(&fd_kinds[fd], __ATOMIC_RELAXED);
 }
 
-/* Start-up: maps the table (a byte per number below the hard
- * RLIMIT_NOFILE, at most 2^24), registers the fork handler: 0 or -ENOMEM.
- * fds_publish() then makes lookups see it. */
+/* Start-up, last: maps the table (a byte per number below the hard
+ * RLIMIT_NOFILE, at most 2^24), registers the fork handler and makes
+ * lookups see the table: 0, or -ENOMEM (lookups keep failing). */
 int fds_init(void);
-void fds_publish(void);
 
 /* Records @kind for @lo..@hi (within the table). */
 void fd_set_kind(unsigned lo, unsigned hi, int kind);
@@ -126,12 +125,12 @@ int tx_wanted(const struct msghdr *m);
 
 /* ---- log.c ---- */
 
-/* Takes the level and target from @s (until then: LV_ACTIONS, syslog). */
-void log_setup(const struct settings *s);
-/* 1 when a line at @level would be written (callers skip formatting). */
+/* 1 when a line at @level would be written, as settings.log_level says
+ * (callers skip formatting). */
 int shim_log_on(int level);
-/* Logs at @level when the setting allows: a write to stderr, or a socket
- * of the shim's to /dev/log.  May change errno. */
+/* Logs at @level when the setting allows: a write to stderr
+ * (DADSHIM_LOG_TARGET=stderr), or a socket of the shim's to /dev/log.
+ * May change errno. */
 void shim_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif
