@@ -18,6 +18,8 @@
 # failed".  Needs root (debootstrap) and Debian's packages (scripts/deps.sh).
 set -eu
 cd "$(dirname "$0")/../.."
+# shellcheck source=tests/lib/mirror.sh
+. tests/lib/mirror.sh
 # Output as tests/run-all.sh's: the guest's suites in TAP, "# " notes, and
 # the closing "N passed, N failed"; a step on the host that fails is one
 # "not ok - STEP: why" and ends the run.
@@ -62,10 +64,9 @@ INCLUDE=iproute2,strace,iputils-ping,procps,kmod,psmisc,libmnl0,mawk,python3-min
 ROOT_KEY="$INCLUDE|v1" # a change here builds the root anew
 if [ "$(cat "$W/root/.dadshim-key" 2>/dev/null)" != "$ROOT_KEY" ]; then
 	rm -rf "$W/root" "$W/root.tmp"
-	mirror=$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | grep -v security | head -n 1)
 	if ! debootstrap --foreign --arch="$ARCH" --variant=minbase \
 		--include="$INCLUDE" \
-		"$SUITE" "$W/root.tmp" "${mirror:-http://deb.debian.org/debian}" >"$W/debootstrap.log" 2>&1; then
+		"$SUITE" "$W/root.tmp" "$(debian_mirror "$SUITE")" >"$W/debootstrap.log" 2>&1; then
 		refuse "arch-root" "debootstrap --foreign --arch=$ARCH: $(tail -n 3 "$W/debootstrap.log" | tr '\n' ' ')"
 	fi
 	# The second stage would need the guest's CPU: unpacking every package

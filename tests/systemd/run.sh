@@ -57,6 +57,8 @@ UNITS='strongswan.service strongswan-starter.service strongswan-swanctl.service 
 . tests/lib/tap.sh
 # shellcheck source=tests/lib/testkey.sh
 . tests/lib/testkey.sh
+# shellcheck source=tests/lib/mirror.sh
+. tests/lib/mirror.sh
 now() { date +%s; }
 
 if [ "$(id -u)" != 0 ]; then
@@ -118,13 +120,7 @@ descendants() { # PID: every descendant's pid (host view)
 }
 
 # ---------------------------------------------------------------- the root
-# Debian's mirror, as apt here uses it.
-mirror() {
-	m=$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | grep -v security | head -n 1)
-	[ -n "$m" ] || m=$(awk '$1 == "deb" && $3 == "'$SUITE'" { print $2; exit }' /etc/apt/sources.list 2>/dev/null)
-	echo "${m:-http://deb.debian.org/debian}"
-}
-MIRROR=$(mirror)
+MIRROR=$(debian_mirror "$SUITE")
 KEY=$(printf '%s|%s|%s|minbase|v2\n' "$SUITE" "$INCLUDE" "$MIRROR" | sha256sum | cut -c1-12)
 ROOT=$CACHE/$SUITE-$KEY
 
