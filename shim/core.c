@@ -188,14 +188,15 @@ int addr_events(const void *buf, size_t len, const struct in6_addr *want,
 		struct addr_event *ev, size_t max, int *end)
 {
 	const struct nlmsghdr *nlh;
+	struct addr_event e;
 	size_t off = 0;
 	int n = 0;
 
 	while ((nlh = nl_next(buf, len, &off))) {
 		if (end_of(nlh))
 			*end = end_of(nlh);
-		if (addr_of(nlh, want, n < (int)max ? &ev[n] : &(struct addr_event){ 0, 0, 0 }))
-			n++;
+		if (addr_of(nlh, want, &e) && (size_t)n++ < max)
+			ev[n - 1] = e;
 	}
 	if (off != len)
 		*end = -1;

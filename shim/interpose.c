@@ -90,7 +90,7 @@ static void init(void)
 {
 	const char *values[SET_COUNT];
 	char msgs[SET_COUNT][SETTING_MSG_LEN];
-	int i, table;
+	int i;
 
 	for (i = 0; i < SET_COUNT; i++)
 		values[i] = getenv(setting_names[i]);
@@ -98,14 +98,13 @@ static void init(void)
 	if (real_resolve())	/* no libc lacks these; else nothing is safe to send */
 		settings.nodad = settings.retry = settings.log_level = 0;
 	/* Before any log line: the table sets where the shim's sockets go. */
-	table = fds_init();
-	if (table < 0)
+	if (fds_init() < 0) {
 		settings.nodad = settings.retry = 0;
+		shim_log(LV_ERRORS, "no memory for the descriptor table; shim inactive");
+	}
 	for (i = 0; i < SET_COUNT; i++)
 		if (msgs[i][0])
 			shim_log(LV_ERRORS, "%s", msgs[i]);
-	if (table < 0)
-		shim_log(LV_ERRORS, "no memory for the descriptor table; shim inactive");
 	shim_log(LV_DEBUG, "loaded: nodad=%d retry=%d wait_ms=%u", settings.nodad,
 		 settings.retry, settings.wait_ms);
 }

@@ -60,9 +60,10 @@ static inline int fd_kind_fast(int fd)
 	return __atomic_load_n(&fd_kinds[fd], __ATOMIC_RELAXED);
 }
 
-/* Start-up, last: maps the table (a byte per number below the hard
- * RLIMIT_NOFILE, at most 2^24), registers the fork handler and makes
- * lookups see the table: 0, or -ENOMEM (lookups keep failing). */
+/* Start-up, before the first log line (it sets where the shim's sockets
+ * go): maps the table (a byte per number below the hard RLIMIT_NOFILE, at
+ * most 2^24), registers the fork handler and makes lookups see the table:
+ * 0, or -ENOMEM (lookups keep failing). */
 int fds_init(void);
 
 /* Records @kind for @lo..@hi (within the table). */

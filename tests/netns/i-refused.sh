@@ -8,12 +8,13 @@
 # status), the request crosses once and the kernel answers it once with
 # the same error; the shim's look is one RTM_GETADDR dump on its own
 # socket, and a wait for a tentative source one more (the socket, now
-# subscribed to address events, asks again). A tentative source on a link without carrier (DAD never ends
-# there) is waited for until the bound (DADSHIM_WAIT_MS=1500 in i1), then
-# the request goes out and gets the kernel's own error. The last case: a
-# tentative source makes the kernel refuse with EINVAL before it looks for
-# the route; with the shim the route waits for DAD, crosses once, and gets
-# the EEXIST the kernel gives once DAD ended.
+# subscribed to address events, asks again). A tentative source on a link
+# without carrier (DAD never ends there) is waited for until the bound
+# (DADSHIM_WAIT_MS=1500 in i1), then the request goes out and gets the
+# kernel's own error. The last case: a tentative source makes the kernel
+# refuse with EINVAL before it looks for the route; with the shim the route
+# waits for DAD, crosses once, and gets the EEXIST the kernel gives once
+# DAD ended.
 set -eu
 # shellcheck source=tests/lib/netns.sh
 . tests/lib/netns.sh

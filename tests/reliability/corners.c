@@ -376,22 +376,32 @@ static void m_reuse(void)
 	       n < 0 ? name(errno) : "data", route_there(0xc5));
 }
 
+/* Cases 6 and 6b: while @a's send waits, @fd is dup2()ed onto the shim's
+ * socket (the highest number), or without the shim onto one nobody uses;
+ * returns when the send is over.  Sets *@in_wait; the number dup2()ed to. */
+static int dup2_during_wait(struct sender *a, int fd, int *in_wait)
+{
+	pthread_t t;
+	int target;
+
+	*in_wait = start_sender(a, &t, 0xc6);
+	target = *in_wait ? highest_fd() : 1000;
+	if (dup2(fd, target) != target)
+		die("dup2");
+	pthread_join(t, NULL);
+	return target;
+}
+
 static void m_dup2(void)
 {
 	struct sender a = { .fd = nl_open() };
-	pthread_t t;
 	int p[2], target, in_wait, kept, wrote, child_has = -1, close_ret, status;
 	char c = 0;
 	pid_t pid;
 
 	if (pipe(p))
 		die("pipe");
-	in_wait = start_sender(&a, &t, 0xc6);
-	/* The shim's socket (the highest number), or one nobody uses. */
-	target = in_wait ? highest_fd() : 1000;
-	if (dup2(p[1], target) != target)
-		die("dup2");
-	pthread_join(t, NULL);
+	target = dup2_during_wait(&a, p[1], &in_wait);
 	kept = fcntl(target, F_GETFD) >= 0;
 	wrote = write(target, "x", 1) == 1 && read(p[0], &c, 1) == 1 && c == 'x';
 	pid = fork();
@@ -411,7 +421,6 @@ static void m_dup2sock(void)
 	struct sockaddr_in lo = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(lo);
 	int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), target, in_wait;
-	pthread_t t;
 	char buf[16];
 	ssize_t n;
 
@@ -419,12 +428,7 @@ static void m_dup2sock(void)
 	    getsockname(u, (struct sockaddr *)&lo, &len) ||
 	    sendto(u, "dadshim", 7, 0, (struct sockaddr *)&lo, len) != 7)
 		die("udp");
-	in_wait = start_sender(&a, &t, 0xc6);
-	/* The shim's socket (the highest number), or one nobody uses. */
-	target = in_wait ? highest_fd() : 1000;
-	if (dup2(u, target) != target)
-		die("dup2");
-	pthread_join(t, NULL);
+	target = dup2_during_wait(&a, u, &in_wait);
 	n = recv(target, buf, sizeof(buf), MSG_DONTWAIT);
 	printf("corners: case=dup2sock in_wait=%d target_not_udp=%d send=%s datagram=%s close=%d\n",
 	       in_wait, target != u, name(a.err), n == 7 && !memcmp(buf, "dadshim", 7) ? "kept" : "lost",
